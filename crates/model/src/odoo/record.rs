@@ -1,0 +1,391 @@
+//! An Odoo `calendar.event` as plain data, <-> [`Event`].
+
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use serde::{Deserialize, Serialize};
+
+use super::{falsy, naive_utc};
+use crate::error::ModelError;
+use crate::event::{
+    Attendee, AttendeeType, EmailAddress, Event, EventKind, EventTime, Person, Privacy,
+    ResponseStatus, ShowAs,
+};
+use crate::recurrence::odoo::{OdooRecurrence, from_odoo, to_odoo};
+use crate::timezones;
+
+/// Odoo's `privacy` selection; `None` (Odoo's `False`) means "the owner's default", read as public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OdooPrivacy {
+    /// Public.
+    Public,
+    /// Private.
+    Private,
+    /// Only internal users.
+    Confidential,
+}
+
+/// Odoo's `show_as` selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OdooShowAs {
+    /// Busy (Odoo's default).
+    #[default]
+    Busy,
+    /// Free.
+    Free,
+}
+
+/// Odoo's `calendar.attendee.state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum OdooAttendeeState {
+    /// No answer yet.
+    #[default]
+    #[serde(rename = "needsAction")]
+    NeedsAction,
+    /// Accepted.
+    #[serde(rename = "accepted")]
+    Accepted,
+    /// Declined.
+    #[serde(rename = "declined")]
+    Declined,
+    /// Tentative.
+    #[serde(rename = "tentative")]
+    Tentative,
+}
+
+/// An attendee as the addon sees it (partner e-mail, name, attendee state).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OdooAttendee {
+    /// Partner e-mail; may be missing or odd.
+    #[serde(default, deserialize_with = "falsy::string")]
+    pub email: Option<String>,
+    /// Partner name.
+    #[serde(default, deserialize_with = "falsy::string")]
+    pub name: Option<String>,
+    /// Answer.
+    #[serde(default)]
+    pub state: OdooAttendeeState,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// An Odoo `calendar.event` record, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OdooEvent {
+    /// Record id (`None` for a record still to be created).
+    #[serde(default, deserialize_with = "falsy::option")]
+    pub id: Option<i64>,
+    /// Title.
+    #[serde(default, deserialize_with = "falsy::string")]
+    pub name: Option<String>,
+    /// Description (HTML).
+    #[serde(default, deserialize_with = "falsy::string")]
+    pub description: Option<String>,
+    /// Location.
+    #[serde(default, deserialize_with = "falsy::string")]
+    pub location: Option<String>,
+    /// All-day flag.
+    #[serde(default)]
+    pub allday: bool,
+    /// Start, naive UTC (timed events).
+    #[serde(default, with = "naive_utc")]
+    pub start: Option<DateTime>,
+    /// Stop, naive UTC (timed events).
+    #[serde(default, with = "naive_utc")]
+    pub stop: Option<DateTime>,
+    /// First day (all-day events).
+    #[serde(default, deserialize_with = "falsy::option")]
+    pub start_date: Option<Date>,
+    /// Last day, **inclusive** (all-day events).
+    #[serde(default, deserialize_with = "falsy::option")]
+    pub stop_date: Option<Date>,
+    /// IANA zone of the event.
+    #[serde(default, deserialize_with = "falsy::string")]
+    pub event_tz: Option<String>,
+    /// Privacy.
+    #[serde(default, deserialize_with = "falsy::option")]
+    pub privacy: Option<OdooPrivacy>,
+    /// Free/busy.
+    #[serde(default)]
+    pub show_as: OdooShowAs,
+    /// Minutes of the event's notification alarms.
+    #[serde(default)]
+    pub alarm_minutes: Vec<u32>,
+    /// Video call link.
+    #[serde(default, deserialize_with = "falsy::string")]
+    pub videocall_location: Option<String>,
+    /// Attendees.
+    #[serde(default)]
+    pub attendees: Vec<OdooAttendee>,
+    /// Organizer e-mail (the `user_id`'s partner).
+    #[serde(default, deserialize_with = "falsy::string")]
+    pub organizer_email: Option<String>,
+    /// True if the syncing user organises the event.
+    #[serde(default)]
+    pub is_organizer: bool,
+    /// The syncing user's own attendee state, if they are an attendee.
+    #[serde(default, deserialize_with = "falsy::option")]
+    pub own_state: Option<OdooAttendeeState>,
+    /// Recurrence fields (series base events only).
+    #[serde(default, deserialize_with = "falsy::option")]
+    pub recurrence: Option<OdooRecurrence>,
+    /// Tag names.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// iCalendar UID, when known.
+    #[serde(default, deserialize_with = "falsy::string")]
+    pub ical_uid: Option<String>,
+    /// False for archived events.
+    #[serde(default = "default_true")]
+    pub active: bool,
+}
+
+/// Odoo's inclusive all-day stop date -> the exclusive end date of the model (and Graph). The one place
+/// where the two conventions meet; see [`odoo_stop_date`] for the way back.
+pub fn all_day_end(stop_date: Date) -> Result<Date, jiff::Error> {
+    stop_date.checked_add(1.day())
+}
+
+/// The model's exclusive all-day end -> Odoo's inclusive stop date. An empty range (end <= start) stays
+/// on the start day, the nearest thing Odoo can store.
+pub fn odoo_stop_date(start: Date, end: Date) -> Result<Date, jiff::Error> {
+    if end <= start {
+        Ok(start)
+    } else {
+        end.checked_sub(1.day())
+    }
+}
+
+fn state_to_response(state: OdooAttendeeState) -> ResponseStatus {
+    match state {
+        OdooAttendeeState::NeedsAction => ResponseStatus::None,
+        OdooAttendeeState::Accepted => ResponseStatus::Accepted,
+        OdooAttendeeState::Declined => ResponseStatus::Declined,
+        OdooAttendeeState::Tentative => ResponseStatus::TentativelyAccepted,
+    }
+}
+
+fn response_to_state(response: ResponseStatus) -> OdooAttendeeState {
+    match response {
+        ResponseStatus::None | ResponseStatus::NotResponded => OdooAttendeeState::NeedsAction,
+        ResponseStatus::Organizer | ResponseStatus::Accepted => OdooAttendeeState::Accepted,
+        ResponseStatus::Declined => OdooAttendeeState::Declined,
+        ResponseStatus::TentativelyAccepted => OdooAttendeeState::Tentative,
+    }
+}
+
+impl OdooEvent {
+    /// A label for errors: `odoo:<id>`, else the name.
+    pub fn label(&self) -> String {
+        match (self.id, &self.name) {
+            (Some(id), _) => format!("odoo:{id}"),
+            (None, Some(name)) => name.clone(),
+            (None, None) => "(new Odoo event)".into(),
+        }
+    }
+
+    /// The neutral event. Reminders: Graph has one, so the largest alarm (the earliest warning) is kept.
+    /// An archived record reads as cancelled.
+    pub fn to_event(&self) -> Result<Event, ModelError> {
+        let item = self.label();
+        let (start, end) = if self.allday {
+            let start = self.start_date.ok_or_else(|| {
+                ModelError::invalid(
+                    &item,
+                    "start_date",
+                    "False",
+                    "required for an all-day event",
+                )
+            })?;
+            let stop = self.stop_date.unwrap_or(start);
+            if stop < start {
+                return Err(ModelError::invalid(
+                    &item,
+                    "stop_date",
+                    stop,
+                    format!("before start_date {start}"),
+                ));
+            }
+            let end = all_day_end(stop)
+                .map_err(|e| ModelError::invalid(&item, "stop_date", stop, e.to_string()))?;
+            (EventTime::AllDay(start), EventTime::AllDay(end))
+        } else {
+            let instant = |field: &str, dt: Option<DateTime>| -> Result<Timestamp, ModelError> {
+                let dt = dt.ok_or_else(|| {
+                    ModelError::invalid(&item, field, "False", "required for a timed event")
+                })?;
+                TimeZone::UTC
+                    .to_timestamp(dt)
+                    .map_err(|e| ModelError::invalid(&item, field, dt, e.to_string()))
+            };
+            let (start, stop) = (instant("start", self.start)?, instant("stop", self.stop)?);
+            if stop < start {
+                return Err(ModelError::invalid(
+                    &item,
+                    "stop",
+                    stop,
+                    format!("before start {start}"),
+                ));
+            }
+            (EventTime::Timed(start), EventTime::Timed(stop))
+        };
+        let recurrence = match &self.recurrence {
+            None => None,
+            Some(r) => {
+                // As Event::zone_name: the event's zone first, so both sides agree on the first day.
+                let zone_name = self.event_tz.as_deref().or(r.event_tz.as_deref());
+                let first_day = match start {
+                    EventTime::AllDay(d) => d,
+                    EventTime::Timed(ts) => {
+                        let tz = match zone_name {
+                            None => TimeZone::UTC,
+                            Some(name) => timezones::resolve(name, &item, "event_tz")?.tz,
+                        };
+                        tz.to_datetime(ts).date()
+                    }
+                };
+                Some(from_odoo(r, first_day, &item)?)
+            }
+        };
+        let response = if self.is_organizer {
+            ResponseStatus::Organizer
+        } else {
+            self.own_state
+                .map_or(ResponseStatus::None, state_to_response)
+        };
+        Ok(Event {
+            ical_uid: self.ical_uid.clone(),
+            subject: self.name.clone().unwrap_or_default(),
+            body_html: self.description.clone().unwrap_or_default(),
+            location: self.location.clone(),
+            start,
+            end,
+            // pytz still knows legacy spellings (Asia/Calcutta); the model uses current names.
+            time_zone: self
+                .event_tz
+                .as_deref()
+                .map(|z| timezones::modern_iana_name(z).to_owned()),
+            organizer: self.organizer_email.as_deref().map(|e| Person {
+                name: None,
+                email: EmailAddress::parse_optional(Some(e)),
+            }),
+            is_organizer: self.is_organizer,
+            attendees: self
+                .attendees
+                .iter()
+                .map(|a| Attendee {
+                    name: a.name.clone(),
+                    email: EmailAddress::parse_optional(a.email.as_deref()),
+                    kind: AttendeeType::Required,
+                    response: state_to_response(a.state),
+                })
+                .collect(),
+            response,
+            privacy: match self.privacy {
+                None | Some(OdooPrivacy::Public) => Privacy::Normal,
+                Some(OdooPrivacy::Private) => Privacy::Private,
+                Some(OdooPrivacy::Confidential) => Privacy::Confidential,
+            },
+            show_as: match self.show_as {
+                OdooShowAs::Busy => ShowAs::Busy,
+                OdooShowAs::Free => ShowAs::Free,
+            },
+            reminder_minutes: self.alarm_minutes.iter().copied().max(),
+            online_meeting_url: self.videocall_location.clone(),
+            kind: if recurrence.is_some() {
+                EventKind::SeriesMaster
+            } else {
+                EventKind::Single
+            },
+            recurrence,
+            series_master_id: None,
+            original_start: None,
+            is_cancelled: !self.active,
+            categories: self.categories.clone(),
+        })
+    }
+
+    /// The Odoo record for an event (`id` unset: the addon knows which record it writes).
+    ///
+    /// Lossy by Odoo's design, and documented here rather than hidden: Outlook's `personal` privacy becomes
+    /// `private`; show-as other than free becomes busy; attendee types are dropped; `organizer` response
+    /// becomes `accepted`. A recurrence Odoo cannot express is an error
+    /// ([`ModelError::RecurrenceNotRepresentable`]), never a lookalike rule.
+    pub fn from_event(event: &Event) -> Result<OdooEvent, ModelError> {
+        let item = event.label();
+        let mut out = OdooEvent {
+            id: None,
+            name: Some(event.subject.clone()),
+            description: Some(event.body_html.clone()).filter(|b| !b.is_empty()),
+            location: event.location.clone(),
+            allday: event.is_all_day(),
+            start: None,
+            stop: None,
+            start_date: None,
+            stop_date: None,
+            event_tz: event.time_zone.clone(),
+            privacy: Some(match event.privacy {
+                Privacy::Normal => OdooPrivacy::Public,
+                Privacy::Personal | Privacy::Private => OdooPrivacy::Private,
+                Privacy::Confidential => OdooPrivacy::Confidential,
+            }),
+            show_as: if event.show_as == ShowAs::Free {
+                OdooShowAs::Free
+            } else {
+                OdooShowAs::Busy
+            },
+            alarm_minutes: event.reminder_minutes.into_iter().collect(),
+            videocall_location: event.online_meeting_url.clone(),
+            attendees: event
+                .attendees
+                .iter()
+                .map(|a| OdooAttendee {
+                    email: a.email.as_ref().map(|e| e.as_str().to_owned()),
+                    name: a.name.clone(),
+                    state: response_to_state(a.response),
+                })
+                .collect(),
+            organizer_email: event
+                .organizer
+                .as_ref()
+                .and_then(|o| o.email.as_ref())
+                .map(|e| e.as_str().to_owned()),
+            is_organizer: event.is_organizer,
+            own_state: (!event.is_organizer).then(|| response_to_state(event.response)),
+            recurrence: event
+                .recurrence
+                .as_ref()
+                .map(|r| to_odoo(r, item))
+                .transpose()?,
+            categories: event.categories.clone(),
+            ical_uid: event.ical_uid.clone(),
+            active: !event.is_cancelled,
+        };
+        match (event.start, event.end) {
+            (EventTime::AllDay(s), EventTime::AllDay(e)) => {
+                out.start_date = Some(s);
+                out.stop_date = Some(
+                    odoo_stop_date(s, e)
+                        .map_err(|err| ModelError::invalid(item, "end", e, err.to_string()))?,
+                );
+            }
+            (EventTime::Timed(s), EventTime::Timed(e)) => {
+                out.start = Some(TimeZone::UTC.to_datetime(s));
+                out.stop = Some(TimeZone::UTC.to_datetime(e));
+            }
+            (s, e) => {
+                return Err(ModelError::invalid(
+                    item,
+                    "end",
+                    format!("{e:?}"),
+                    format!("not the same kind as start {s:?}"),
+                ));
+            }
+        }
+        Ok(out)
+    }
+}

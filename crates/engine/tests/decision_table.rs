@@ -1,0 +1,644 @@
+//! One example per row of the decision table, on full listings and on deltas.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{SALT, config, local, remote, status};
+use outlook_engine::{
+    ConflictKind, ConflictPolicy, Listing, LocalOp, PlanConfig, PlanError, RemoteOp, Resolution,
+    Side, StatusKey, StatusUpdate, plan, plan_touched, transaction_id,
+};
+
+fn full<T>(items: Vec<T>) -> Listing<T> {
+    Listing::full(items)
+}
+
+fn delta<T>(changed: Vec<T>, deleted: &[&str]) -> Listing<T> {
+    Listing::delta(changed, deleted.iter().map(|id| id.to_string()).collect())
+}
+
+fn key(local_id: &str, remote_id: &str) -> Option<StatusKey> {
+    Some(StatusKey {
+        local_id: local_id.into(),
+        remote_id: remote_id.into(),
+    })
+}
+
+#[test]
+fn unchanged_on_both_sides_plans_nothing() {
+    let statuses = [status("L1", "R1", "h1", "h1")];
+    // The modification times moved (changeKey churn): still no change, because the hashes did not.
+    let p = plan(
+        &statuses,
+        &full(vec![local("L1", "h1", 50)]),
+        &full(vec![remote("R1", "h1", 60)]),
+        &config(),
+    )
+    .unwrap();
+    assert!(p.is_empty(), "{p:?}");
+
+    // A delta that re-reports the item with the same hash is no change either.
+    let p = plan(
+        &statuses,
+        &delta(vec![local("L1", "h1", 50)], &[]),
+        &delta(vec![remote("R1", "h1", 70)], &[]),
+        &config(),
+    )
+    .unwrap();
+    assert!(p.is_empty(), "{p:?}");
+}
+
+#[test]
+fn empty_deltas_plan_nothing_without_reading_statuses() {
+    // Even statuses that would be inconsistent with any listing are not looked at.
+    let statuses = [status("L1", "R1", "h1", "h1"), status("L1", "R2", "h", "h")];
+    let p = plan(
+        &statuses,
+        &delta(vec![], &[]),
+        &delta(vec![], &[]),
+        &config(),
+    )
+    .unwrap();
+    assert!(p.is_empty());
+}
+
+#[test]
+fn new_local_item_is_created_remotely_with_a_deterministic_transaction_id() {
+    let p = plan(
+        &[],
+        &full(vec![local("L1", "h1", 1)]),
+        &full(vec![]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        p.remote_ops(),
+        [RemoteOp::Create {
+            local_id: "L1".into(),
+            transaction_id: transaction_id(SALT, "L1", None),
+        }]
+    );
+    assert!(p.local_ops().is_empty());
+    assert!(p.conflicts().is_empty());
+}
+
+#[test]
+fn new_remote_item_is_created_locally() {
+    let p = plan(
+        &[],
+        &delta(vec![], &[]),
+        &delta(vec![remote("R1", "h1", 1)], &[]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Create {
+            remote_id: "R1".into()
+        }]
+    );
+    assert!(p.remote_ops().is_empty());
+}
+
+#[test]
+fn local_change_updates_remote() {
+    let statuses = [
+        status("L1", "R1", "h1", "h1"),
+        status("L2", "R2", "h2", "h2"),
+    ];
+    for (locals, remotes) in [
+        (
+            full(vec![local("L1", "h1b", 5), local("L2", "h2", 1)]),
+            full(vec![remote("R1", "h1", 1), remote("R2", "h2", 1)]),
+        ),
+        (delta(vec![local("L1", "h1b", 5)], &[]), delta(vec![], &[])),
+    ] {
+        let p = plan(&statuses, &locals, &remotes, &config()).unwrap();
+        assert_eq!(
+            p.remote_ops(),
+            [RemoteOp::Update {
+                local_id: "L1".into(),
+                remote_id: "R1".into()
+            }]
+        );
+        assert!(p.local_ops().is_empty() && p.conflicts().is_empty());
+    }
+}
+
+#[test]
+fn remote_change_updates_local() {
+    let statuses = [status("L1", "R1", "h1", "h1")];
+    let p = plan(
+        &statuses,
+        &delta(vec![], &[]),
+        &delta(vec![remote("R1", "h1b", 5)], &[]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Update {
+            remote_id: "R1".into(),
+            local_id: "L1".into()
+        }]
+    );
+    assert!(p.remote_ops().is_empty() && p.conflicts().is_empty());
+}
+
+fn both_changed(policy: ConflictPolicy, local_time: i64, remote_time: i64) -> outlook_engine::Plan {
+    let statuses = [status("L1", "R1", "h1", "h1")];
+    let config = PlanConfig { policy, ..config() };
+    plan(
+        &statuses,
+        &delta(vec![local("L1", "local-edit", local_time)], &[]),
+        &delta(vec![remote("R1", "remote-edit", remote_time)], &[]),
+        &config,
+    )
+    .unwrap()
+}
+
+#[test]
+fn both_changed_latest_edit_wins_and_the_loser_is_reported() {
+    let p = both_changed(ConflictPolicy::LatestWins, 20, 10);
+    assert_eq!(
+        p.remote_ops(),
+        [RemoteOp::Update {
+            local_id: "L1".into(),
+            remote_id: "R1".into()
+        }]
+    );
+    assert!(p.local_ops().is_empty());
+    let [conflict] = p.conflicts() else {
+        panic!("one conflict expected: {p:?}")
+    };
+    assert_eq!(conflict.kind, ConflictKind::BothModified);
+    assert_eq!(conflict.winner, Side::Local);
+    assert_eq!(conflict.resolution, Resolution::NewerEdit);
+    assert_eq!(conflict.loser().hash.as_deref(), Some("remote-edit"));
+    assert_eq!(conflict.loser().modified_at, Some(10));
+
+    let p = both_changed(ConflictPolicy::LatestWins, 10, 20);
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Update {
+            remote_id: "R1".into(),
+            local_id: "L1".into()
+        }]
+    );
+    assert_eq!(p.conflicts()[0].loser().hash.as_deref(), Some("local-edit"));
+}
+
+#[test]
+fn both_changed_tie_goes_to_remote() {
+    let p = both_changed(ConflictPolicy::LatestWins, 10, 10);
+    assert!(p.remote_ops().is_empty());
+    assert_eq!(p.local_ops().len(), 1);
+    assert_eq!(p.conflicts()[0].winner, Side::Remote);
+    assert_eq!(p.conflicts()[0].resolution, Resolution::TieGoesToRemote);
+}
+
+#[test]
+fn both_changed_fixed_policies_ignore_times() {
+    let p = both_changed(ConflictPolicy::LocalWins, 1, 99);
+    assert_eq!(p.remote_ops().len(), 1);
+    assert!(p.local_ops().is_empty());
+    assert_eq!(p.conflicts()[0].resolution, Resolution::LocalWinsPolicy);
+    assert_eq!(
+        p.conflicts()[0].loser().hash.as_deref(),
+        Some("remote-edit")
+    );
+
+    let p = both_changed(ConflictPolicy::RemoteWins, 99, 1);
+    assert_eq!(p.local_ops().len(), 1);
+    assert!(p.remote_ops().is_empty());
+    assert_eq!(p.conflicts()[0].resolution, Resolution::RemoteWinsPolicy);
+    assert_eq!(p.conflicts()[0].loser().hash.as_deref(), Some("local-edit"));
+}
+
+#[test]
+fn both_changed_to_the_same_content_only_records_it() {
+    let statuses = [status("L1", "R1", "h1", "h1")];
+    let p = plan(
+        &statuses,
+        &delta(vec![local("L1", "same", 3)], &[]),
+        &delta(vec![remote("R1", "same", 4)], &[]),
+        &config(),
+    )
+    .unwrap();
+    assert!(p.remote_ops().is_empty() && p.local_ops().is_empty() && p.conflicts().is_empty());
+    let [StatusUpdate::Put { status, replaces }] = p.status_updates() else {
+        panic!("one put expected: {p:?}")
+    };
+    assert_eq!(
+        (status.local_hash.as_str(), status.remote_hash.as_str()),
+        ("same", "same")
+    );
+    assert_eq!(*replaces, key("L1", "R1"));
+}
+
+#[test]
+fn deleted_locally_and_unchanged_remotely_deletes_remotely() {
+    let statuses = [
+        status("L1", "R1", "h1", "h1"),
+        status("L2", "R2", "h2", "h2"),
+    ];
+    for (locals, remotes) in [
+        (
+            full(vec![local("L2", "h2", 1)]),
+            full(vec![remote("R1", "h1", 1), remote("R2", "h2", 1)]),
+        ),
+        (delta(vec![], &["L1"]), delta(vec![], &[])),
+    ] {
+        let p = plan(&statuses, &locals, &remotes, &config()).unwrap();
+        assert_eq!(
+            p.remote_ops(),
+            [RemoteOp::Delete {
+                remote_id: "R1".into()
+            }]
+        );
+        assert!(p.local_ops().is_empty() && p.conflicts().is_empty());
+    }
+}
+
+#[test]
+fn deleted_remotely_and_unchanged_locally_deletes_locally() {
+    let statuses = [
+        status("L1", "R1", "h1", "h1"),
+        status("L2", "R2", "h2", "h2"),
+    ];
+    let p = plan(
+        &statuses,
+        &delta(vec![], &[]),
+        &delta(vec![], &["R1"]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Delete {
+            local_id: "L1".into()
+        }]
+    );
+    assert!(p.remote_ops().is_empty());
+}
+
+#[test]
+fn modification_beats_local_deletion() {
+    let statuses = [status("L1", "R1", "h1", "h1")];
+    let p = plan(
+        &statuses,
+        &delta(vec![], &["L1"]),
+        &delta(vec![remote("R1", "edited", 9)], &[]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Create {
+            remote_id: "R1".into()
+        }]
+    );
+    let conflict = &p.conflicts()[0];
+    assert_eq!(conflict.kind, ConflictKind::ModifiedVsDeleted);
+    assert_eq!(conflict.winner, Side::Remote);
+    assert_eq!(conflict.loser().hash, None);
+    assert_eq!(conflict.loser().id, "L1");
+}
+
+#[test]
+fn modification_beats_remote_deletion_with_a_fresh_transaction_id() {
+    let statuses = [status("L1", "R1", "h1", "h1")];
+    let p = plan(
+        &statuses,
+        &full(vec![local("L1", "edited", 9)]),
+        &full(vec![]),
+        &config(),
+    )
+    .unwrap();
+    let recreate = transaction_id(SALT, "L1", Some("R1"));
+    assert_ne!(recreate, transaction_id(SALT, "L1", None));
+    assert_eq!(
+        p.remote_ops(),
+        [RemoteOp::Create {
+            local_id: "L1".into(),
+            transaction_id: recreate,
+        }]
+    );
+    assert_eq!(p.conflicts()[0].winner, Side::Local);
+}
+
+#[test]
+fn deleted_on_both_sides_forgets_the_status() {
+    let statuses = [
+        status("L1", "R1", "h1", "h1"),
+        status("L2", "R2", "h2", "h2"),
+    ];
+    let p = plan(
+        &statuses,
+        &delta(vec![], &["L1"]),
+        &delta(vec![], &["R1"]),
+        &config(),
+    )
+    .unwrap();
+    assert!(p.remote_ops().is_empty() && p.local_ops().is_empty());
+    assert_eq!(
+        p.status_updates(),
+        [StatusUpdate::Remove {
+            key: key("L1", "R1").unwrap()
+        }]
+    );
+}
+
+#[test]
+fn emptied_side_stops_the_plan() {
+    let statuses = [
+        status("L1", "R1", "h1", "h1"),
+        status("L2", "R2", "h2", "h2"),
+    ];
+    let remotes = full(vec![remote("R1", "h1", 1), remote("R2", "h2", 1)]);
+    let err = plan(&statuses, &full(vec![]), &remotes, &config()).unwrap_err();
+    assert_eq!(
+        err,
+        PlanError::SafetyStop {
+            emptied: Side::Local,
+            linked: 2,
+            would_delete: 2
+        }
+    );
+    assert!(err.to_string().contains("remote side"), "{err}");
+
+    // Remote side emptied through a delta that deletes everything.
+    let err = plan(
+        &statuses,
+        &delta(vec![], &[]),
+        &delta(vec![], &["R1", "R2"]),
+        &config(),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        PlanError::SafetyStop {
+            emptied: Side::Remote,
+            ..
+        }
+    ));
+
+    // Deliberately allowed.
+    let allow = PlanConfig {
+        allow_emptied_side: true,
+        ..config()
+    };
+    let p = plan(&statuses, &full(vec![]), &remotes, &allow).unwrap();
+    assert_eq!(p.remote_ops().len(), 2);
+}
+
+#[test]
+fn emptied_side_with_nothing_to_delete_is_not_a_stop() {
+    // Both sides empty: nothing would be deleted, the statuses are just forgotten.
+    let statuses = [status("L1", "R1", "h1", "h1")];
+    let p = plan(&statuses, &full(vec![]), &full(vec![]), &config()).unwrap();
+    assert_eq!(p.status_updates().len(), 1);
+    // The emptied side's linked item was modified on the other side: re-created, not deleted.
+    let p = plan(
+        &statuses,
+        &full(vec![]),
+        &full(vec![remote("R1", "edited", 1)]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(p.local_ops().len(), 1);
+}
+
+#[test]
+fn new_items_on_both_sides_are_linked_by_ical_uid_then_match_key() {
+    let mut by_uid_local = local("L1", "a", 1);
+    by_uid_local.ical_uid = Some("UID-1".into());
+    let mut by_uid_remote = remote("R9", "a", 1);
+    by_uid_remote.ical_uid = Some("UID-1".into());
+    let mut by_key_local = local("L2", "b-local", 5);
+    by_key_local.match_key = Some("digest-2".into());
+    let mut by_key_remote = remote("R8", "b-remote", 3);
+    by_key_remote.match_key = Some("digest-2".into());
+
+    let p = plan(
+        &[],
+        &full(vec![by_uid_local, by_key_local]),
+        &full(vec![by_key_remote, by_uid_remote]),
+        &config(),
+    )
+    .unwrap();
+    // Nothing is created on either side.
+    assert!(
+        !p.remote_ops()
+            .iter()
+            .any(|op| matches!(op, RemoteOp::Create { .. }))
+    );
+    assert!(p.local_ops().is_empty());
+    // Equal content: linked as is, with Graph's iCalUId recorded.
+    let [
+        StatusUpdate::Put {
+            status,
+            replaces: None,
+        },
+    ] = p.status_updates()
+    else {
+        panic!("one link expected: {p:?}")
+    };
+    assert_eq!(
+        (status.local_id.as_str(), status.remote_id.as_str()),
+        ("L1", "R9")
+    );
+    assert_eq!(status.ical_uid.as_deref(), Some("UID-1"));
+    // Different content: linked, the newer (local) version overwrites the other, reported.
+    assert_eq!(
+        p.remote_ops(),
+        [RemoteOp::Update {
+            local_id: "L2".into(),
+            remote_id: "R8".into()
+        }]
+    );
+    assert_eq!(p.conflicts()[0].kind, ConflictKind::LinkedWithDifferences);
+    assert_eq!(p.conflicts()[0].loser().hash.as_deref(), Some("b-remote"));
+}
+
+#[test]
+fn duplicate_match_keys_pair_up_in_listing_order() {
+    let items: Vec<_> = ["L1", "L2", "L3"]
+        .iter()
+        .map(|id| {
+            let mut item = local(id, "same", 1);
+            item.match_key = Some("k".into());
+            item
+        })
+        .collect();
+    let remotes: Vec<_> = ["R1", "R2"]
+        .iter()
+        .map(|id| {
+            let mut item = remote(id, "same", 1);
+            item.match_key = Some("k".into());
+            item
+        })
+        .collect();
+    let p = plan(&[], &full(items), &full(remotes), &config()).unwrap();
+    let linked: Vec<_> = p
+        .status_updates()
+        .iter()
+        .map(|update| match update {
+            StatusUpdate::Put { status, .. } => (status.local_id.clone(), status.remote_id.clone()),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        linked,
+        [("L1".into(), "R1".into()), ("L2".into(), "R2".into())]
+    );
+    // The third copy has no counterpart and is mirrored.
+    assert_eq!(p.remote_ops().len(), 1);
+}
+
+#[test]
+fn remote_item_moved_to_a_new_id_is_re_identified_by_ical_uid() {
+    let mut linked = status("L1", "R-old", "h1", "h1");
+    linked.ical_uid = Some("UID-1".into());
+    let mut moved = remote("R-new", "h1", 7);
+    moved.ical_uid = Some("UID-1".into());
+    let p = plan(
+        &[linked],
+        &delta(vec![], &[]),
+        &delta(vec![moved], &["R-old"]),
+        &config(),
+    )
+    .unwrap();
+    assert!(
+        p.remote_ops().is_empty() && p.local_ops().is_empty(),
+        "{p:?}"
+    );
+    let [StatusUpdate::Put { status, replaces }] = p.status_updates() else {
+        panic!("one put expected: {p:?}")
+    };
+    assert_eq!(status.remote_id, "R-new");
+    assert_eq!(*replaces, key("L1", "R-old"));
+}
+
+#[test]
+fn inconsistent_input_is_rejected_with_the_offending_id() {
+    let err = plan(
+        &[],
+        &full(vec![local("L1", "a", 1), local("L1", "b", 1)]),
+        &full(vec![]),
+        &config(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        PlanError::DuplicateItem {
+            side: Side::Local,
+            id: "L1".into()
+        }
+    );
+
+    let err = plan(
+        &[],
+        &delta(vec![], &[]),
+        &delta(vec![remote("R1", "a", 1)], &["R1"]),
+        &config(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        PlanError::ContradictoryDelta {
+            side: Side::Remote,
+            id: "R1".into()
+        }
+    );
+
+    let statuses = [status("L1", "R1", "a", "a"), status("L1", "R2", "a", "a")];
+    let err = plan(
+        &statuses,
+        &full(vec![local("L1", "a", 1)]),
+        &full(vec![remote("R1", "a", 1), remote("R2", "a", 1)]),
+        &config(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        PlanError::DuplicateStatus {
+            side: Side::Local,
+            id: "L1".into()
+        }
+    );
+
+    let err = plan(
+        &[],
+        &full(vec![local("L1", "", 1)]),
+        &full(vec![]),
+        &config(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("\"L1\" has an empty hash"),
+        "{err}"
+    );
+}
+
+#[test]
+fn touched_statuses_suffice_for_deltas() {
+    // 1,000 linked pairs; one remote deletion. Only its status is read.
+    let touched = [status("L7", "R7", "h7", "h7")];
+    let p = plan_touched(
+        &touched,
+        1_000,
+        &delta(vec![], &[]),
+        &delta(vec![], &["R7"]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Delete {
+            local_id: "L7".into()
+        }]
+    );
+    // The same input with linked_total understated would look like an emptied side.
+    let err = plan_touched(
+        &touched,
+        1,
+        &delta(vec![], &[]),
+        &delta(vec![], &["R7"]),
+        &config(),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        PlanError::SafetyStop {
+            emptied: Side::Remote,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn touched_statuses_are_refused_with_full_listings_or_a_wrong_total() {
+    let touched = [
+        status("L1", "R1", "h1", "h1"),
+        status("L2", "R2", "h2", "h2"),
+    ];
+    let err = plan_touched(
+        &touched,
+        5,
+        &full(vec![local("L1", "h1", 1)]),
+        &delta(vec![], &[]),
+        &config(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, PlanError::TouchedNeedsDeltas { .. }), "{err}");
+    let err = plan_touched(
+        &touched,
+        1,
+        &delta(vec![], &["L1"]),
+        &delta(vec![], &[]),
+        &config(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("linked_total"), "{err}");
+}

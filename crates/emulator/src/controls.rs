@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::events::{self, WriteOptions};
 use crate::identity::OAuthKnobs;
+use crate::notify::{self, LifecycleEvent};
 use crate::render::{self, RenderOptions};
 use crate::server::Emulator;
 use crate::store::{Config, Fault, World};
@@ -37,6 +38,11 @@ pub fn routes() -> Router<Arc<Emulator>> {
         .route("/tokens/expire", post(expire_tokens))
         .route("/oauth", put(put_oauth))
         .route("/delta/expire", post(expire_delta))
+        .route("/subscriptions/lifecycle", post(fire_lifecycle))
+        .route(
+            "/notifications",
+            get(list_notifications).delete(clear_notifications),
+        )
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -93,17 +99,25 @@ async fn seed(State(emulator): Shared, Path(address): Path<String>, body: Bytes)
         Ok(s) => s,
         Err(message) => return bad_request(message),
     };
-    let result = emulator.with_world(|w| {
+    let (result, deliveries) = emulator.with_world(|w| {
         let key = w.ensure_mailbox(&address);
+        // Seeded events are created like any other, so subscriptions hear of them.
+        let before = notify::snapshot(w);
         let mut ids = Vec::with_capacity(seed.events.len());
+        let mut failed = None;
         for (index, event) in seed.events.iter().enumerate() {
             match events::create(w, &key, event, WriteOptions { send_mail: false }) {
                 Ok(id) => ids.push(id),
-                Err(err) => return Err((index, err)),
+                Err(err) => {
+                    failed = Some((index, err));
+                    break;
+                }
             }
         }
-        Ok(ids)
+        let deliveries = before.map(|b| notify::changes(w, b)).unwrap_or_default();
+        (failed.map_or(Ok(ids), Err), deliveries)
     });
+    notify::spawn(&emulator, deliveries);
     match result {
         Ok(ids) => ok(json!({"ids": ids})),
         Err((index, err)) => (
@@ -260,19 +274,67 @@ async fn expire_tokens(State(emulator): Shared, body: Bytes) -> Response {
 }
 
 async fn expire_delta(State(emulator): Shared, body: Bytes) -> Response {
-    let filter: MailboxFilter = match parse(&body, "expire") {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Expire {
+        #[serde(default)]
+        mailbox: Option<String>,
+        /// Answer `410` with a `Location` to a fresh round instead of `SyncStateNotFound`.
+        #[serde(default)]
+        reset: bool,
+    }
+    let expire: Expire = match parse(&body, "delta expire") {
         Ok(f) => f,
         Err(message) => return bad_request(message),
     };
     emulator.with_world(|w| {
-        let key = filter.mailbox.as_deref().map(str::to_ascii_lowercase);
+        let key = expire.mailbox.as_deref().map(str::to_ascii_lowercase);
         for (k, mailbox) in w.mailboxes.iter_mut() {
             if key.as_deref().is_none_or(|m| m == k) {
-                mailbox.delta.expire();
+                if expire.reset {
+                    mailbox.delta.reset();
+                } else {
+                    mailbox.delta.expire();
+                }
             }
         }
     });
-    ok(json!({"expired": true}))
+    ok(json!({"expired": true, "reset": expire.reset}))
+}
+
+async fn fire_lifecycle(State(emulator): Shared, body: Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Fire {
+        event: LifecycleEvent,
+        #[serde(default)]
+        mailbox: Option<String>,
+    }
+    let fire: Fire = match parse(&body, "lifecycle") {
+        Ok(f) => f,
+        Err(message) => {
+            return bad_request(format!(
+                "{message} ('event' must be reauthorizationRequired, subscriptionRemoved or missed)"
+            ));
+        }
+    };
+    let key = fire.mailbox.as_deref().map(str::to_ascii_lowercase);
+    let (ids, deliveries) =
+        emulator.with_world(|w| notify::lifecycle(w, fire.event, key.as_deref()));
+    let posts = deliveries.len();
+    notify::spawn(&emulator, deliveries);
+    ok(json!({"subscriptions": ids, "posts": posts}))
+}
+
+async fn list_notifications(State(emulator): Shared) -> Response {
+    let deliveries = emulator
+        .with_world(|w| serde_json::to_value(&w.webhooks.deliveries).unwrap_or(Value::Null));
+    ok(json!({"deliveries": deliveries}))
+}
+
+async fn clear_notifications(State(emulator): Shared) -> Response {
+    emulator.with_world(|w| w.webhooks.deliveries.clear());
+    ok(json!({"deliveries": []}))
 }
 
 async fn put_oauth(State(emulator): Shared, body: Bytes) -> Response {

@@ -8,10 +8,12 @@ use serde_json::{Value, json};
 
 use crate::errors::GraphError;
 use crate::events::{self, WriteOptions};
+use crate::notify;
 use crate::prefer::Prefs;
 use crate::render::{self, RenderOptions};
 use crate::server::Emulator;
 use crate::store::{FaultKind, World};
+use crate::subscriptions::SubscriptionRoute;
 use crate::timezones;
 use crate::views::{self, DeltaCall};
 
@@ -65,7 +67,8 @@ pub struct GraphResponse {
 }
 
 impl GraphResponse {
-    fn json(status: u16, body: Value) -> GraphResponse {
+    /// A JSON answer.
+    pub fn json(status: u16, body: Value) -> GraphResponse {
         GraphResponse {
             status,
             headers: Vec::new(),
@@ -73,7 +76,8 @@ impl GraphResponse {
         }
     }
 
-    fn empty(status: u16) -> GraphResponse {
+    /// An answer without a body.
+    pub fn empty(status: u16) -> GraphResponse {
         GraphResponse {
             status,
             headers: Vec::new(),
@@ -115,6 +119,8 @@ enum Route {
     Action(String, String),
     CalendarView,
     Delta,
+    SupportedTimeZones(bool),
+    Subscription(SubscriptionRoute),
 }
 
 /// A routed path: the route, the counter template, the `/users/{x}` target and the `/calendars/{id}` named.
@@ -130,6 +136,9 @@ fn route(path: &str) -> Result<Routed, GraphError> {
             format!("Resource not found for the segment '{seg}'."),
         )
     };
+    if let Some(routed) = route_subscriptions(&segments) {
+        return Ok(routed);
+    }
     let (target, rest, mut template) = match segments.as_slice() {
         [me, rest @ ..] if me.eq_ignore_ascii_case("me") => (None, rest, "/v1.0/me".to_owned()),
         [users, who, rest @ ..] if users.eq_ignore_ascii_case("users") => {
@@ -191,9 +200,32 @@ fn route(path: &str) -> Result<Routed, GraphError> {
             template.push_str("/calendarView/delta");
             Route::Delta
         }
+        [o, z] if is(o, "outlook") => {
+            let iana = crate::timezones::supported_zones_standard(z).ok_or_else(|| unknown(z))?;
+            template.push_str("/outlook/supportedTimeZones");
+            Route::SupportedTimeZones(iana)
+        }
         [first, ..] => return Err(unknown(first)),
     };
     Ok((route, template, target, calendar))
+}
+
+/// `/subscriptions`, `/subscriptions/{id}` and `/subscriptions/{id}/reauthorize`.
+fn route_subscriptions(segments: &[&str]) -> Option<Routed> {
+    let is = |s: &str, name: &str| s.eq_ignore_ascii_case(name);
+    let (route, template) = match segments {
+        [s] if is(s, "subscriptions") => (SubscriptionRoute::Collection, "/v1.0/subscriptions"),
+        [s, id] if is(s, "subscriptions") => (
+            SubscriptionRoute::Item((*id).to_owned()),
+            "/v1.0/subscriptions/{id}",
+        ),
+        [s, id, r] if is(s, "subscriptions") && is(r, "reauthorize") => (
+            SubscriptionRoute::Reauthorize((*id).to_owned()),
+            "/v1.0/subscriptions/{id}/reauthorize",
+        ),
+        _ => return None,
+    };
+    Some((Route::Subscription(route), template.to_owned(), None, None))
 }
 
 fn bearer(req: &GraphRequest) -> Option<&str> {
@@ -324,11 +356,21 @@ pub async fn run(emulator: &Arc<Emulator>, req: GraphRequest, in_batch: bool) ->
     if service_time > 0 {
         tokio::time::sleep(Duration::from_millis(service_time)).await;
     }
-    let result = emulator.with_world(|w| {
-        w.rotate_due_change_keys(&mailbox);
-        execute(w, &mailbox, &req, route)
-    });
+    let (result, deliveries) = match route {
+        Route::Subscription(sub) => (
+            crate::subscriptions::handle(emulator, &mailbox, &req, sub).await,
+            Vec::new(),
+        ),
+        route => emulator.with_world(|w| {
+            w.rotate_due_change_keys(&mailbox);
+            let before = (req.method != "GET").then(|| notify::snapshot(w)).flatten();
+            let result = execute(w, &mailbox, &req, route);
+            let deliveries = before.map(|b| notify::changes(w, b)).unwrap_or_default();
+            (result, deliveries)
+        }),
+    };
     drop(slot);
+    notify::spawn(emulator, deliveries);
     if lose_response {
         return Outcome::Drop;
     }
@@ -609,9 +651,11 @@ fn execute(
             )
         }
         (Route::Delta, "GET") => {
-            let call = if let Some(token) = views::param(&req.query, "$deltatoken") {
+            // An empty token (as in a sync reset's Location) starts a fresh round.
+            let token = |name| views::param(&req.query, name).filter(|t| !t.is_empty());
+            let call = if let Some(token) = token("$deltatoken") {
                 DeltaCall::Delta(token)
-            } else if let Some(token) = views::param(&req.query, "$skiptoken") {
+            } else if let Some(token) = token("$skiptoken") {
                 DeltaCall::Skip(token)
             } else {
                 let (from, to) = views::window_params(&req.query)?;
@@ -620,6 +664,7 @@ fn execute(
             let quirks = views::DeltaQuirks {
                 empty_pages: world.config.delta_empty_pages,
                 removed_outside_window: world.config.delta_removed_outside_window,
+                replays: world.config.delta_replays,
             };
             let page_size = prefs
                 .max_page_size
@@ -638,6 +683,13 @@ fn execute(
                 views::delta(mb, call, page_size, quirks, &opts, &link_base, origin)?,
             )
         }
+        (Route::SupportedTimeZones(iana), "GET") => GraphResponse::json(
+            200,
+            json!({
+                "@odata.context": format!("{origin}/v1.0/$metadata#Collection(microsoft.graph.timeZoneInformation)"),
+                "value": timezones::supported(iana),
+            }),
+        ),
         (_, other) => return Err(not_allowed(other)),
     };
     if !applied.is_empty() {

@@ -6,7 +6,9 @@
 //! `graph` routes and admits Graph requests (auth, counters, faults, `limits`, service time) and `batch` fans
 //! `$batch` items through the same path; `events` holds the writes and their `mail`, `views` the reads
 //! (calendarView, instances, delta), `render` the Graph JSON; `properties`, `recurrence` and `timezones` parse
-//! and validate input; `identity` and `signin` are the OAuth side; `controls` the `/_emulator` test API.
+//! and validate input; `identity` and `signin` are the OAuth side; `controls` the `/_emulator` test API;
+//! `subscriptions` serves `/subscriptions` and `notify` delivers webhooks (handshake, change notifications,
+//! lifecycle events) on their own tasks.
 //! All state lives in one `store::World` behind a mutex that is never held across an await.
 //!
 //! ```no_run
@@ -24,6 +26,7 @@ mod identity;
 mod ids;
 mod limits;
 mod mail;
+mod notify;
 mod prefer;
 mod properties;
 mod recurrence;
@@ -31,7 +34,10 @@ mod render;
 mod server;
 mod signin;
 mod store;
+mod subscriptions;
 mod timezones;
 mod views;
+
+pub use limits::VIOLATION_GRACE;
 
 pub use server::{Emulator, EmulatorHandle, router, start};

@@ -22,14 +22,21 @@ pub struct LimiterState {
     mailboxes: HashMap<String, MailboxLimits>,
 }
 
+/// How long after a 429 was sent a request of the same mailbox may still arrive without counting as a
+/// Retry-After violation: it may have been sent before the client could see the 429 (loopback latency plus
+/// scheduling, generously).
+pub const VIOLATION_GRACE: Duration = Duration::from_millis(50);
+
 impl LimiterState {
     /// True if a request of `mailbox` that reached the server at `arrived` (for a batch item: when its batch
-    /// did) came after a throttling answer was sent and before its Retry-After elapsed.
+    /// did) came after a throttling answer could have reached the client and before its Retry-After elapsed.
+    /// Requests already on the wire when the 429 left are not the client's fault: they get
+    /// [`VIOLATION_GRACE`] to arrive.
     pub fn arrived_too_early(&self, mailbox: &str, arrived: Instant) -> bool {
         self.mailboxes
             .get(mailbox)
             .and_then(|l| l.throttle)
-            .is_some_and(|(sent, until)| sent < arrived && arrived < until)
+            .is_some_and(|(sent, until)| sent + VIOLATION_GRACE < arrived && arrived < until)
     }
 
     /// Records that a throttling answer with `retry_after` seconds went to `mailbox`.

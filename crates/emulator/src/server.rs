@@ -27,6 +27,8 @@ use crate::store::World;
 #[derive(Debug, Default)]
 pub struct Emulator {
     world: Mutex<World>,
+    /// Built on first use, for webhook deliveries.
+    http: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl Emulator {
@@ -42,6 +44,19 @@ impl Emulator {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut guard)
+    }
+
+    /// The client webhook deliveries use: no proxy (delivery goes only where the client said) and no
+    /// redirects followed (an endpoint cannot send the emulator elsewhere).
+    pub(crate) fn http_client(&self) -> Result<reqwest::Client, reqwest::Error> {
+        if let Some(client) = self.http.get() {
+            return Ok(client.clone());
+        }
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(self.http.get_or_init(|| client).clone())
     }
 }
 

@@ -265,6 +265,14 @@ pub struct Config {
     pub delta_removed_outside_window: bool,
     /// Quirk: this many ms after a create, the server rotates the event's change key by itself (0 = off).
     pub change_key_rotation_ms: u64,
+    /// Quirk: each delta round also re-sends what the previous round sent (off by default).
+    pub delta_replays: bool,
+    /// How long a notification endpoint has to answer the validation handshake (Graph: 10 s).
+    pub webhook_validation_timeout_ms: u64,
+    /// How long a notification endpoint has to acknowledge a delivery (Graph: 3 s).
+    pub webhook_ack_timeout_ms: u64,
+    /// Delays before each retry of a failed delivery; its length bounds the retries.
+    pub webhook_retry_ms: Vec<u64>,
 }
 
 impl Default for Config {
@@ -280,6 +288,10 @@ impl Default for Config {
             delta_empty_pages: false,
             delta_removed_outside_window: false,
             change_key_rotation_ms: 0,
+            delta_replays: false,
+            webhook_validation_timeout_ms: 10_000,
+            webhook_ack_timeout_ms: 3_000,
+            webhook_retry_ms: vec![1_000, 10_000, 60_000],
         }
     }
 }
@@ -365,6 +377,8 @@ pub struct World {
     pub seq: u64,
     /// Last outbox sequence number handed out (survives `DELETE /_emulator/outbox`).
     pub mail_seq: u64,
+    /// Change-notification subscriptions and their deliveries.
+    pub webhooks: crate::subscriptions::WebhookState,
 }
 
 impl World {

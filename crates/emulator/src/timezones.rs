@@ -82,6 +82,55 @@ pub fn resolve(name: &str) -> Result<Zone, GraphError> {
     ))
 }
 
+/// Reads the last segment of `/me/outlook/supportedTimeZones`: `Some(false)` for the default (Windows names),
+/// `Some(true)` for `supportedTimeZones(TimeZoneStandard=microsoft.graph.timeZoneStandard'Iana')`.
+pub fn supported_zones_standard(segment: &str) -> Option<bool> {
+    const NAME: &str = "supportedTimeZones";
+    let head = segment.get(..NAME.len())?;
+    if !head.eq_ignore_ascii_case(NAME) {
+        return None;
+    }
+    let rest = segment.get(NAME.len()..)?;
+    if rest.is_empty() || rest == "()" {
+        return Some(false);
+    }
+    let arg = rest.strip_prefix('(')?.strip_suffix(')')?;
+    let (key, value) = arg.split_once('=')?;
+    if !key.trim().eq_ignore_ascii_case("TimeZoneStandard") {
+        return None;
+    }
+    let value = value.trim();
+    let value = value
+        .strip_prefix("microsoft.graph.timeZoneStandard")
+        .unwrap_or(value)
+        .trim_matches('\'');
+    if value.eq_ignore_ascii_case("Iana") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case("Windows") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The zones a mailbox supports as `timeZoneInformation` objects: Windows names with their display names, or
+/// (`iana`) the IANA zone CLDR maps each Windows zone to.
+pub fn supported(iana: bool) -> Vec<Value> {
+    use strum::IntoEnumIterator;
+    let mut seen = std::collections::HashSet::new();
+    WindowsTimezone::iter()
+        .filter_map(|zone| {
+            let (alias, display) = if iana {
+                (zone.tzdb_id(), zone.tzdb_id())
+            } else {
+                (zone.name(), zone.description())
+            };
+            seen.insert(alias)
+                .then(|| json!({"alias": alias, "displayName": display}))
+        })
+        .collect()
+}
+
 /// Graph's `dateTime` text: no offset, seven fractional digits.
 pub fn format_local(local: DateTime) -> String {
     format!(
@@ -140,6 +189,31 @@ mod tests {
             (err.status, err.code.as_str()),
             (400, "TimeZoneNotSupportedException")
         );
+    }
+
+    #[test]
+    fn supported_time_zones_segment_names_the_standard() {
+        assert_eq!(supported_zones_standard("supportedTimeZones"), Some(false));
+        assert_eq!(
+            supported_zones_standard("SupportedTimeZones()"),
+            Some(false)
+        );
+        assert_eq!(
+            supported_zones_standard(
+                "supportedTimeZones(TimeZoneStandard=microsoft.graph.timeZoneStandard'Iana')"
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            supported_zones_standard("supportedTimeZones(TimeZoneStandard='Windows')"),
+            Some(false)
+        );
+        assert_eq!(
+            supported_zones_standard("supportedTimeZones(TimeZoneStandard='Mars')"),
+            None
+        );
+        assert_eq!(supported_zones_standard("supportedLanguages"), None);
+        assert_eq!(supported_zones_standard("supported"), None);
     }
 
     #[test]

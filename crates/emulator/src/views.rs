@@ -43,6 +43,8 @@ pub struct DeltaToken {
     /// Event id -> change key, for singles and masters with nothing in the window (for the outside-window
     /// `@removed` quirk).
     outside: HashMap<String, String>,
+    /// What the round that ended here reported as changed (for the replay quirk).
+    sent: Vec<Pending>,
 }
 
 /// Observed Outlook delta behaviours that are not contract, switchable for client robustness tests.
@@ -52,9 +54,11 @@ pub struct DeltaQuirks {
     pub empty_pages: bool,
     /// Events outside the window that were added, changed or deleted come back as `@removed`.
     pub removed_outside_window: bool,
+    /// Each round also re-sends what the previous round sent (still current: as is; gone: as `@removed`).
+    pub replays: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Pending {
     Upsert(String),
     Removed(String),
@@ -73,6 +77,8 @@ pub struct PageState {
 pub struct DeltaState {
     tokens: VecDeque<(String, DeltaToken)>,
     pages: VecDeque<(String, PageState)>,
+    /// Tokens reset by the server: token -> the window to start again with.
+    resets: VecDeque<(String, (Timestamp, Timestamp))>,
 }
 
 impl DeltaState {
@@ -80,6 +86,44 @@ impl DeltaState {
     pub fn expire(&mut self) {
         self.tokens.clear();
         self.pages.clear();
+        self.resets.clear();
+    }
+
+    /// Resets every token: later use answers `410` with a `Location` header holding a fresh initial query
+    /// for the same window (Graph's "sync reset").
+    pub fn reset(&mut self) {
+        let tokens = self
+            .tokens
+            .drain(..)
+            .map(|(t, s)| (t, (s.from, s.to)))
+            .chain(
+                self.pages
+                    .drain(..)
+                    .map(|(t, p)| (t, (p.round.from, p.round.to))),
+            )
+            .collect::<Vec<_>>();
+        for (token, window) in tokens {
+            push_bounded(&mut self.resets, token, window);
+        }
+    }
+
+    /// The answer for a token that is not (or no longer) known.
+    fn gone(&self, token: &str, link_base: &str) -> GraphError {
+        let Some((_, (from, to))) = self.resets.iter().find(|(t, _)| t == token) else {
+            return sync_state_not_found();
+        };
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("startDateTime", &from.to_string())
+            .append_pair("endDateTime", &to.to_string())
+            .finish();
+        let mut err = GraphError::new(
+            410,
+            "resyncRequired",
+            "The sync state was reset by the server; start a full synchronization from the Location URL.",
+        );
+        err.headers
+            .push(("Location".to_owned(), format!("{link_base}?{query}")));
+        err
     }
 }
 
@@ -353,6 +397,10 @@ pub fn delta(
                     to,
                     snapshot: snapshot(&current),
                     outside: outside(mailbox, &current),
+                    sent: current
+                        .iter()
+                        .map(|i| Pending::Upsert(i.id.clone()))
+                        .collect(),
                 },
                 offset: 0,
             }
@@ -364,7 +412,7 @@ pub fn delta(
                 .iter()
                 .find(|(t, _)| t == token)
                 .map(|(_, s)| s.clone())
-                .ok_or_else(sync_state_not_found)?;
+                .ok_or_else(|| mailbox.delta.gone(token, link_base))?;
             let current = window(mailbox, previous.from, previous.to);
             let mut items: Vec<Pending> = current
                 .iter()
@@ -395,12 +443,29 @@ pub fn delta(
                 touched.sort();
                 items.extend(touched.into_iter().map(|id| Pending::Removed(id.clone())));
             }
+            let sent = items.clone();
+            if quirks.replays {
+                // Graph replays: what the last round sent comes again, in its current state.
+                let replayed: Vec<Pending> = previous
+                    .sent
+                    .iter()
+                    .map(|p| match p {
+                        Pending::Upsert(id) | Pending::Removed(id) if now.contains_key(id) => {
+                            Pending::Upsert(id.clone())
+                        }
+                        Pending::Upsert(id) | Pending::Removed(id) => Pending::Removed(id.clone()),
+                    })
+                    .filter(|p| !items.contains(p))
+                    .collect();
+                items.extend(replayed);
+            }
             PageState {
                 round: DeltaToken {
                     from: previous.from,
                     to: previous.to,
                     snapshot: now,
                     outside: now_outside,
+                    sent,
                 },
                 items,
                 offset: 0,
@@ -412,7 +477,7 @@ pub fn delta(
             .iter()
             .find(|(t, _)| t == token)
             .map(|(_, s)| s.clone())
-            .ok_or_else(sync_state_not_found)?,
+            .ok_or_else(|| mailbox.delta.gone(token, link_base))?,
     };
     let context = format!("{origin}/v1.0/$metadata#Collection(event)");
     if fresh && quirks.empty_pages {

@@ -67,6 +67,12 @@ async fn the_rate_window_throttles_and_early_retries_count_as_violations() {
     assert!((1..=60).contains(&retry));
     let (_, body) = json_of(resp).await;
     assert_eq!(body["error"]["code"], "TooManyRequests");
+    // A request that may have left before the 429 reached the client is not its fault...
+    env.graph(Method::GET, &token, "/me").send().await.unwrap();
+    let counters = env.get_json("/_emulator/requests").await;
+    assert_eq!(counters["retry_after_violations"], 0);
+    // ...one sent well after it, inside the Retry-After, is.
+    tokio::time::sleep(outlook_emulator::VIOLATION_GRACE * 2).await;
     env.graph(Method::GET, &token, "/me").send().await.unwrap();
     let counters = env.get_json("/_emulator/requests").await;
     assert_eq!(counters["retry_after_violations"], 1);
@@ -220,7 +226,7 @@ async fn config_and_reset_controls() {
     let config = env.get_json("/_emulator/config").await;
     assert_eq!(
         config,
-        json!({"service_time_ms": 0, "limits": false, "max_concurrent": 4, "rate_limit": 10000, "rate_window_s": 600, "access_token_lifetime_s": 3599, "delta_page_size_default": 100, "delta_empty_pages": false, "delta_removed_outside_window": false, "change_key_rotation_ms": 0})
+        json!({"service_time_ms": 0, "limits": false, "max_concurrent": 4, "rate_limit": 10000, "rate_window_s": 600, "access_token_lifetime_s": 3599, "delta_page_size_default": 100, "delta_empty_pages": false, "delta_removed_outside_window": false, "change_key_rotation_ms": 0, "delta_replays": false, "webhook_validation_timeout_ms": 10000, "webhook_ack_timeout_ms": 3000, "webhook_retry_ms": [1000, 10000, 60000]})
     );
     let resp = env
         .http

@@ -452,3 +452,165 @@ async fn calendar_view_shows_exceptions_and_skips_cancelled_occurrences() {
     assert!(items.iter().all(|i| i["seriesMasterId"] == master["id"]));
     assert_eq!(items[1]["originalStart"], "2030-05-01T13:00:00.0000000Z");
 }
+
+#[tokio::test]
+async fn delta_replays_resend_the_previous_round() {
+    let env = Env::new();
+    let token = env.token("a@contoso.com").await;
+    env.put_json("/_emulator/config", json!({"delta_replays": true}))
+        .await;
+    let kept = env.create(&token, meeting("kept", &[])).await;
+    let gone = env.create(&token, meeting("gone", &[])).await;
+    let first = env.url("/v1.0/me/calendarView/delta?startDateTime=2030-03-01T00:00:00Z&endDateTime=2030-04-01T00:00:00Z");
+    let (items, last) = all_pages(&env, &token, first, None).await;
+    assert_eq!(items.len(), 2);
+
+    // Round 2 changes nothing, yet replays round 1: both items again, one of them now deleted.
+    env.graph(
+        Method::DELETE,
+        &token,
+        &format!("/me/events/{}", gone["id"].as_str().unwrap()),
+    )
+    .send()
+    .await
+    .unwrap();
+    let link = last["@odata.deltaLink"].as_str().unwrap().to_owned();
+    let (items, last) = all_pages(&env, &token, link, None).await;
+    let summary: Vec<(&Value, bool)> = items
+        .iter()
+        .map(|i| (&i["id"], i.get("@removed").is_some()))
+        .collect();
+    assert_eq!(summary.len(), 2, "{items:?}");
+    assert!(
+        summary.contains(&(&kept["id"], false)),
+        "a replay of an unchanged item"
+    );
+    assert!(
+        summary.contains(&(&gone["id"], true)),
+        "the real change, once"
+    );
+    let replayed = items.iter().find(|i| i["id"] == kept["id"]).unwrap();
+    assert_eq!(
+        replayed["subject"], "kept",
+        "replays carry the current state"
+    );
+
+    // Round 3 replays only round 2's real change (the deletion), not the replays.
+    let link = last["@odata.deltaLink"].as_str().unwrap().to_owned();
+    let (items, _) = all_pages(&env, &token, link, None).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["id"], gone["id"]);
+    assert_eq!(items[0]["@removed"]["reason"], "deleted");
+}
+
+#[tokio::test]
+async fn a_sync_reset_answers_410_with_a_fresh_initial_query() {
+    let env = Env::new();
+    let token = env.token("a@contoso.com").await;
+    env.create(&token, meeting("m", &[])).await;
+    let first = env.url("/v1.0/me/calendarView/delta?startDateTime=2030-03-01T00:00:00Z&endDateTime=2030-04-01T00:00:00Z");
+    let (_, last) = all_pages(&env, &token, first, Some("odata.maxpagesize=1")).await;
+    let link = last["@odata.deltaLink"].as_str().unwrap().to_owned();
+    env.post_json(
+        "/_emulator/delta/expire",
+        json!({"mailbox": "a@contoso.com", "reset": true}),
+    )
+    .await;
+    let resp = env
+        .http
+        .get(&link)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let location = resp
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = json_of(resp).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (410, Some("resyncRequired"))
+    );
+    let location = location.expect("a sync reset carries a Location");
+    assert!(location.starts_with(&env.url("/v1.0/me/calendarView/delta?")));
+    // Following it starts a full round over the same window.
+    let (items, last) = all_pages(&env, &token, location, None).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["subject"], "m");
+    assert!(last["@odata.deltaLink"].is_string());
+    // A plain expiry still answers SyncStateNotFound without a Location.
+    let link = last["@odata.deltaLink"].as_str().unwrap().to_owned();
+    env.post_json("/_emulator/delta/expire", json!({})).await;
+    let resp = env
+        .http
+        .get(&link)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("location").is_none());
+    let (status, body) = json_of(resp).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (410, Some("SyncStateNotFound"))
+    );
+}
+
+#[tokio::test]
+async fn supported_time_zones_list_windows_names_or_iana() {
+    let env = Env::new();
+    let token = env.token("a@contoso.com").await;
+    let (status, body) = json_of(
+        env.graph(Method::GET, &token, "/me/outlook/supportedTimeZones")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let zones = body["value"].as_array().unwrap();
+    assert!(zones.len() > 100);
+    assert!(zones.contains(&json!({"alias": "Pacific Standard Time", "displayName": "(UTC-08:00) Pacific Time (US & Canada)"})));
+    // Every listed name is accepted as an event zone.
+    for zone in zones {
+        let alias = zone["alias"].as_str().unwrap();
+        let mut ev = meeting(alias, &[]);
+        ev["start"]["timeZone"] = json!(alias);
+        ev["end"]["timeZone"] = json!(alias);
+        let resp = env
+            .graph(Method::POST, &token, "/me/events")
+            .json(&ev)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201, "{alias}");
+    }
+
+    let path =
+        "/me/outlook/supportedTimeZones(TimeZoneStandard=microsoft.graph.timeZoneStandard'Iana')";
+    let (status, body) = json_of(env.graph(Method::GET, &token, path).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    let aliases: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["alias"].as_str().unwrap())
+        .collect();
+    assert!(aliases.contains(&"America/Los_Angeles"));
+    assert!(aliases.contains(&"Europe/Berlin"));
+    assert!(!aliases.contains(&"Pacific Standard Time"));
+
+    let (status, _) = json_of(
+        env.graph(
+            Method::GET,
+            &token,
+            "/me/outlook/supportedTimeZones(TimeZoneStandard=microsoft.graph.timeZoneStandard'Mars')",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+}

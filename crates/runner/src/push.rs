@@ -1,0 +1,309 @@
+//! Writing the Outlook side: the plan's remote operations as `$batch` items (creates with their
+//! `transactionId`, minimal PATCHes, deletes), each with its own outcome.
+
+use std::collections::HashMap;
+
+use outlook_engine::{Outcome, Plan, RemoteOp, WrittenItem};
+use outlook_graph::{BatchRequest, GraphClient, GraphError, MAX_BATCH_SIZE, Method};
+use outlook_model::Event;
+use outlook_model::graph::{diff_to_graph_patch, event_from_graph, to_graph_create};
+use serde_json::{Value, json};
+
+use crate::identity::{content_hash, event_path, graph_modified_ms};
+use crate::local::LocalView;
+use crate::mails;
+use crate::output::{Mails, Report};
+use crate::pull::RemoteView;
+use crate::state::{Link, RunOptions};
+
+/// One remote op, prepared.
+pub(crate) struct Prepared {
+    /// The request to send, or the outcome known without sending one.
+    pub(crate) action: Action,
+    /// Mails the write causes when it succeeds.
+    pub(crate) mails: Mails,
+    /// The event's label for reports.
+    pub(crate) label: Option<String>,
+}
+
+pub(crate) enum Action {
+    Send(BatchRequest),
+    Done(Outcome),
+}
+
+/// What the remote writes produced.
+pub(crate) struct Pushed {
+    /// One per remote op, in plan order.
+    pub(crate) outcomes: Vec<Outcome>,
+    /// Events as Outlook returned them after a create or update, by id.
+    pub(crate) written: HashMap<String, Event>,
+}
+
+/// Turns each remote op into a request (or an outcome, when no request is needed or possible).
+/// Updates of items whose last-synced content is unknown read it first, in one batch.
+pub(crate) async fn prepare(
+    client: &GraphClient,
+    plan: &Plan,
+    local: &LocalView,
+    remote: &RemoteView,
+    links: &HashMap<&str, &Link>,
+    options: &RunOptions,
+    report: &mut Report,
+) -> Vec<Prepared> {
+    let unknown: Vec<String> = plan
+        .remote_ops()
+        .iter()
+        .filter_map(|op| match op {
+            RemoteOp::Update { remote_id, .. }
+                if !remote.events.contains_key(remote_id)
+                    && links
+                        .get(remote_id.as_str())
+                        .is_none_or(|l| l.remote.is_none()) =>
+            {
+                Some(remote_id.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut fetched: HashMap<String, Result<Event, String>> = HashMap::new();
+    if !unknown.is_empty() {
+        let requests = unknown
+            .iter()
+            .map(|id| BatchRequest {
+                method: Method::GET,
+                url: event_path(id),
+                body: None,
+                depends_on: None,
+            })
+            .collect::<Vec<_>>();
+        report.requests += requests.len().div_ceil(MAX_BATCH_SIZE);
+        for (id, result) in unknown.into_iter().zip(client.batch(requests).await) {
+            let event = result
+                .map_err(|e| e.to_string())
+                .and_then(|r| {
+                    r.body
+                        .ok_or_else(|| "the event came back without a body".to_owned())
+                })
+                .and_then(|body| event_from_graph(&body).map_err(|e| e.to_string()))
+                .map(|read| read.event);
+            fetched.insert(id, event);
+        }
+    }
+
+    plan.remote_ops()
+        .iter()
+        .map(|op| prepare_one(op, local, remote, links, &fetched, options))
+        .collect()
+}
+
+fn failed(reason: impl Into<String>) -> Action {
+    Action::Done(Outcome::Failed {
+        reason: reason.into(),
+    })
+}
+
+fn prepare_one(
+    op: &RemoteOp,
+    local: &LocalView,
+    remote: &RemoteView,
+    links: &HashMap<&str, &Link>,
+    fetched: &HashMap<String, Result<Event, String>>,
+    options: &RunOptions,
+) -> Prepared {
+    let local_event = |id: &str| local.events.get(id).map(|(_, event)| event);
+    match op {
+        RemoteOp::Create {
+            local_id,
+            transaction_id,
+        } => {
+            let Some(event) = local_event(local_id) else {
+                return missing(local_id);
+            };
+            let label = Some(event.label().to_owned());
+            match to_graph_create(event) {
+                Ok(mut body) => {
+                    body.insert("transactionId".to_owned(), json!(transaction_id));
+                    Prepared {
+                        action: Action::Send(BatchRequest {
+                            method: Method::POST,
+                            url: "/me/events".to_owned(),
+                            body: Some(Value::Object(body)),
+                            depends_on: None,
+                        }),
+                        mails: mails::for_create(event, &options.mailbox),
+                        label,
+                    }
+                }
+                Err(error) => Prepared {
+                    action: failed(error.to_string()),
+                    mails: Mails::default(),
+                    label,
+                },
+            }
+        }
+        RemoteOp::Update {
+            local_id,
+            remote_id,
+        } => {
+            let Some(new) = local_event(local_id) else {
+                return missing(local_id);
+            };
+            let label = Some(new.label().to_owned());
+            // The remote content now: read this run, else as last synced, else read just now.
+            let old = match remote.events.get(remote_id) {
+                Some(event) => Ok(event),
+                None => match links
+                    .get(remote_id.as_str())
+                    .and_then(|l| l.remote.as_ref())
+                {
+                    Some(event) => Ok(event),
+                    None => match fetched.get(remote_id) {
+                        Some(Ok(event)) => Ok(event),
+                        Some(Err(reason)) => {
+                            Err(format!("reading the Outlook event failed: {reason}"))
+                        }
+                        None => Err("the Outlook event's content is unknown".to_owned()),
+                    },
+                },
+            };
+            let old = match old {
+                Ok(old) => old,
+                Err(reason) => {
+                    return Prepared {
+                        action: failed(reason),
+                        mails: Mails::default(),
+                        label,
+                    };
+                }
+            };
+            match diff_to_graph_patch(old, new) {
+                // Nothing Outlook shows would change: write nothing (a write may mail everyone).
+                Ok(patch) if patch.is_empty() => Prepared {
+                    action: Action::Done(Outcome::Written(WrittenItem {
+                        id: remote_id.clone(),
+                        hash: content_hash(old),
+                        modified_at: links
+                            .get(remote_id.as_str())
+                            .and_then(|l| l.status.remote_mtime),
+                        ical_uid: old.ical_uid.clone(),
+                    })),
+                    mails: Mails::default(),
+                    label,
+                },
+                Ok(patch) => Prepared {
+                    mails: mails::for_update(old, new, &patch, &options.mailbox),
+                    action: Action::Send(BatchRequest {
+                        method: Method::PATCH,
+                        url: event_path(remote_id),
+                        body: Some(Value::Object(patch)),
+                        depends_on: None,
+                    }),
+                    label,
+                },
+                Err(error) => Prepared {
+                    action: failed(error.to_string()),
+                    mails: Mails::default(),
+                    label,
+                },
+            }
+        }
+        RemoteOp::Delete { remote_id } => {
+            let old = remote.events.get(remote_id).or_else(|| {
+                links
+                    .get(remote_id.as_str())
+                    .and_then(|l| l.remote.as_ref())
+            });
+            Prepared {
+                action: Action::Send(BatchRequest {
+                    method: Method::DELETE,
+                    url: event_path(remote_id),
+                    body: None,
+                    depends_on: None,
+                }),
+                mails: mails::for_delete(old, &options.mailbox),
+                label: old.map(|e| e.label().to_owned()),
+            }
+        }
+    }
+}
+
+fn missing(local_id: &str) -> Prepared {
+    Prepared {
+        action: failed(format!("Odoo event {local_id} was not in the listing")),
+        mails: Mails::default(),
+        label: None,
+    }
+}
+
+/// Sends the prepared requests (all in `$batch` envelopes of 20) and reads each outcome.
+pub(crate) async fn send(
+    client: &GraphClient,
+    prepared: &[Prepared],
+    report: &mut Report,
+) -> Pushed {
+    let mut requests = Vec::new();
+    let mut slots = Vec::new();
+    for (index, item) in prepared.iter().enumerate() {
+        if let Action::Send(request) = &item.action {
+            slots.push(index);
+            requests.push(request.clone());
+        }
+    }
+    let mut outcomes: Vec<Option<Outcome>> = prepared
+        .iter()
+        .map(|item| match &item.action {
+            Action::Done(outcome) => Some(outcome.clone()),
+            Action::Send(_) => None,
+        })
+        .collect();
+    let mut written = HashMap::new();
+    if !requests.is_empty() {
+        report.requests += requests.len().div_ceil(MAX_BATCH_SIZE);
+        let methods: Vec<Method> = requests.iter().map(|r| r.method.clone()).collect();
+        let results = client.batch(requests).await;
+        for ((index, method), result) in slots.into_iter().zip(methods).zip(results) {
+            let outcome = match (method == Method::DELETE, result) {
+                (true, Ok(_)) | (true, Err(GraphError::Api { status: 404, .. })) => {
+                    Outcome::Deleted
+                }
+                (false, Ok(response)) => match response
+                    .body
+                    .as_ref()
+                    .map(|body| (body, event_from_graph(body)))
+                {
+                    Some((body, Ok(read))) => {
+                        let item = WrittenItem {
+                            id: read.id.clone(),
+                            hash: content_hash(&read.event),
+                            modified_at: graph_modified_ms(body),
+                            ical_uid: read.event.ical_uid.clone(),
+                        };
+                        written.insert(read.id, read.event);
+                        Outcome::Written(item)
+                    }
+                    Some((_, Err(error))) => Outcome::Failed {
+                        reason: format!("Outlook's answer could not be read: {error}"),
+                    },
+                    None => Outcome::Failed {
+                        reason: "Outlook answered without the event".to_owned(),
+                    },
+                },
+                (_, Err(error)) => Outcome::Failed {
+                    reason: error.to_string(),
+                },
+            };
+            outcomes[index] = Some(outcome);
+        }
+    }
+    Pushed {
+        outcomes: outcomes
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| Outcome::Failed {
+                    reason: "no result was produced".to_owned(),
+                })
+            })
+            .collect(),
+        written,
+    }
+}

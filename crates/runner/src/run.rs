@@ -1,0 +1,538 @@
+//! One run of one mailbox: pull, plan, push the Outlook side, return the Odoo side.
+
+use std::collections::{HashMap, HashSet};
+
+use outlook_engine::{
+    Listing, LocalItem, LocalOp, OpRef, OpReport, Outcome, Plan, PlanConfig, RemoteOp, Side,
+    Status, WrittenItem, apply_results, apply_updates, plan,
+};
+use outlook_graph::GraphClient;
+use outlook_model::Event;
+use outlook_model::odoo::OdooEvent;
+
+use crate::error::RunError;
+use crate::local::{LocalView, first_sync_allows, local_values, read_local, without};
+use crate::output::{
+    ConflictReport, ItemFailure, LocalAction, LocalWrite, PlannedOp, Report, RunOutput,
+};
+use crate::pull::{RemoteView, pull};
+use crate::push::{Action, prepare, send};
+use crate::state::{FirstSync, Link, RunInput, RunOptions, SyncState};
+
+const LOG: &str = "outlook_sync::runner";
+
+/// The engine's local id of a record the addon has yet to create for `remote_id`; it never leaves
+/// this module (the link handed out has an empty `local_id` instead).
+fn pending_local_id(remote_id: &str) -> String {
+    format!("pending:{remote_id}")
+}
+
+/// Runs one sync of one mailbox.
+///
+/// Reads Outlook's delta (from `input.state.delta_link`, or a full round over the window when
+/// there is none or it expired), plans against the stored links and the Odoo side, writes Outlook
+/// (unless `options.dry_run`), and returns the Odoo writes, the new state and a report. Items that
+/// fail are reported and retried next run; the rest go on.
+///
+/// # Errors
+///
+/// [`RunError`] when the run as a whole cannot proceed; nothing was written to Outlook then (except
+/// for [`RunError::Apply`]), and the stored state must be kept.
+pub async fn run(
+    client: &GraphClient,
+    input: RunInput,
+    options: &RunOptions,
+) -> Result<RunOutput, RunError> {
+    if options.mailbox.trim().is_empty() {
+        return Err(RunError::Input {
+            mailbox: options.mailbox.clone(),
+            detail: "options.mailbox is empty".to_owned(),
+        });
+    }
+    let RunInput { state, local } = input;
+    let mut report = Report {
+        dry_run: options.dry_run,
+        ..Report::default()
+    };
+    let links = index_links(&state, options)?;
+    let remote = pull(client, &state, &links, options, &mut report).await?;
+
+    let mut excluded: HashSet<String> = state.excluded_local.iter().cloned().collect();
+    let local = read_local(&local, &links, &excluded, options, &mut report);
+    let config = PlanConfig {
+        policy: options.policy,
+        transaction_salt: options.transaction_salt.clone(),
+        allow_emptied_side: false,
+    };
+    let statuses: Vec<Status> = state.links.iter().map(|l| l.status.clone()).collect();
+    let plan_error = |source| RunError::Plan {
+        mailbox: options.mailbox.clone(),
+        source,
+    };
+    let mut planned =
+        plan(&statuses, &local.listing, &remote.listing, &config).map_err(plan_error)?;
+
+    let first = state.links.is_empty() && state.delta_link.is_none();
+    if first && options.first_sync != FirstSync::All {
+        let newly: HashSet<String> = planned
+            .remote_ops()
+            .iter()
+            .filter_map(|op| match op {
+                RemoteOp::Create { local_id, .. } => Some(local_id),
+                _ => None,
+            })
+            .filter(|id| {
+                local.events.get(*id).is_some_and(|(_, event)| {
+                    !first_sync_allows(options.first_sync, event, options.now)
+                })
+            })
+            .cloned()
+            .collect();
+        if !newly.is_empty() {
+            report.excluded_by_first_sync = newly.len();
+            let listing: Listing<LocalItem> = without(&local.listing, &newly);
+            planned = plan(&statuses, &listing, &remote.listing, &config).map_err(plan_error)?;
+            excluded.extend(newly);
+        }
+    }
+    report_conflicts(&planned, &local, &remote, &mut report);
+
+    let prepared = prepare(
+        client,
+        &planned,
+        &local,
+        &remote,
+        &links,
+        options,
+        &mut report,
+    )
+    .await;
+    let local_prepared: Vec<LocalPrepared> = planned
+        .local_ops()
+        .iter()
+        .map(|op| prepare_local(op, &remote))
+        .collect();
+    record_planned(
+        &planned,
+        &prepared,
+        &local_prepared,
+        &local,
+        &remote,
+        &mut report,
+    );
+
+    if options.dry_run {
+        // What can already be seen to fail (an event Outlook or Odoo cannot hold) is said now.
+        for (op, item) in planned.remote_ops().iter().zip(&prepared) {
+            match &item.action {
+                Action::Done(Outcome::Failed { reason }) => {
+                    report
+                        .failures
+                        .push(remote_failure(op, reason, &item.label));
+                }
+                _ => report.mails.add(item.mails),
+            }
+        }
+        for (op, item) in planned.local_ops().iter().zip(&local_prepared) {
+            if let Outcome::Failed { reason } = &item.outcome {
+                report
+                    .failures
+                    .push(local_failure(op, reason, item.label.clone()));
+            }
+        }
+        count_planned(&planned, &mut report);
+        return Ok(RunOutput {
+            local_ops: Vec::new(),
+            state,
+            retry_local: Vec::new(),
+            report,
+        });
+    }
+
+    let pushed = send(client, &prepared, &mut report).await;
+    let mut reports = Vec::new();
+    let mut deleted_remote = Vec::new();
+    for (index, outcome) in pushed.outcomes.iter().enumerate() {
+        let op = &planned.remote_ops()[index];
+        match outcome {
+            Outcome::Failed { reason } => {
+                report.remote.failed += 1;
+                report
+                    .failures
+                    .push(remote_failure(op, reason, &prepared[index].label));
+            }
+            Outcome::Deleted => {
+                report.remote.deleted += 1;
+                if let RemoteOp::Delete { remote_id } = op {
+                    deleted_remote.push(remote_id.clone());
+                }
+                report.mails.add(prepared[index].mails);
+            }
+            Outcome::Written(_) => {
+                if matches!(prepared[index].action, Action::Send(_)) {
+                    match op {
+                        RemoteOp::Create { .. } => report.remote.created += 1,
+                        _ => report.remote.updated += 1,
+                    }
+                    report.mails.add(prepared[index].mails);
+                }
+            }
+        }
+        reports.push(OpReport {
+            op: OpRef::Remote(index),
+            outcome: outcome.clone(),
+        });
+    }
+    for (index, item) in local_prepared.iter().enumerate() {
+        reports.push(OpReport {
+            op: OpRef::Local(index),
+            outcome: item.outcome.clone(),
+        });
+    }
+    let applied = apply_results(&planned, &reports).map_err(|source| RunError::Apply {
+        mailbox: options.mailbox.clone(),
+        source,
+    })?;
+
+    // The new links: statuses after the updates, each with the remote content as now known.
+    let mut new_statuses = statuses;
+    apply_updates(&mut new_statuses, &applied.updates);
+    let mut snapshots: HashMap<String, Event> = remote.events.clone();
+    snapshots.extend(pushed.written);
+    let mut new_links: Vec<Link> = new_statuses
+        .into_iter()
+        .map(|status| {
+            let remote_event = snapshots.get(&status.remote_id).cloned().or_else(|| {
+                links
+                    .get(status.remote_id.as_str())
+                    .and_then(|l| l.remote.clone())
+            });
+            Link {
+                status,
+                remote: remote_event,
+            }
+        })
+        .collect();
+
+    let local_ops = local_writes(
+        &planned,
+        local_prepared,
+        &mut new_links,
+        &links,
+        &state.links,
+        &mut report,
+    );
+
+    let mut pending_remote = applied.retry_remote;
+    pending_remote.extend(remote.held);
+    pending_remote.sort_unstable();
+    pending_remote.dedup();
+    let mut retry_local: Vec<i64> = applied
+        .retry_local
+        .iter()
+        .filter_map(|id| id.parse().ok())
+        .chain(local.held.iter().copied())
+        .collect();
+    retry_local.sort_unstable();
+    retry_local.dedup();
+    let mut excluded_local: Vec<String> = excluded.into_iter().collect();
+    excluded_local.sort_unstable();
+    log::info!(
+        target: LOG,
+        "[{}] outlook: {} created, {} updated, {} deleted, {} failed; odoo: {} to create, {} to update, {} to delete; {} mails; {} requests",
+        options.mailbox, report.remote.created, report.remote.updated, report.remote.deleted,
+        report.remote.failed, report.local.created, report.local.updated, report.local.deleted,
+        report.mails.total(), report.requests
+    );
+    Ok(RunOutput {
+        local_ops,
+        state: SyncState {
+            delta_link: Some(remote.delta_link),
+            links: new_links,
+            pending_remote,
+            excluded_local,
+            deleted_remote,
+        },
+        retry_local,
+        report,
+    })
+}
+
+/// Hands each local write the link it settles (taken out of `new_links`, which the state keeps)
+/// and the link to restore if the addon cannot apply it.
+fn local_writes(
+    planned: &Plan,
+    local_prepared: Vec<LocalPrepared>,
+    new_links: &mut Vec<Link>,
+    links: &HashMap<&str, &Link>,
+    old_links: &[Link],
+    report: &mut Report,
+) -> Vec<LocalWrite> {
+    let mut local_ops = Vec::new();
+    for (op, item) in planned.local_ops().iter().zip(local_prepared) {
+        if let Outcome::Failed { reason } = &item.outcome {
+            report.local.failed += 1;
+            report
+                .failures
+                .push(local_failure(op, reason, item.label.clone()));
+            continue;
+        }
+        let (action, remote_id, local_id) = match op {
+            LocalOp::Create { remote_id } => (LocalAction::Create, Some(remote_id.clone()), None),
+            LocalOp::Update {
+                remote_id,
+                local_id,
+            } => (
+                LocalAction::Update,
+                Some(remote_id.clone()),
+                Some(local_id.clone()),
+            ),
+            LocalOp::Delete { local_id } => (LocalAction::Delete, None, Some(local_id.clone())),
+        };
+        let link = match action {
+            LocalAction::Create => remote_id.as_deref().map(pending_local_id),
+            LocalAction::Update => local_id.clone(),
+            LocalAction::Delete => None,
+        }
+        .and_then(|key| take_link(new_links, &key))
+        .map(|mut link| {
+            if action == LocalAction::Create {
+                link.status.local_id.clear();
+            }
+            link
+        });
+        let previous = match action {
+            LocalAction::Create => remote_id
+                .as_deref()
+                .and_then(|id| links.get(id))
+                .map(|l| (*l).clone()),
+            _ => local_id
+                .as_deref()
+                .and_then(|id| old_links.iter().find(|l| l.status.local_id == id))
+                .cloned(),
+        };
+        match action {
+            LocalAction::Create => report.local.created += 1,
+            LocalAction::Update => report.local.updated += 1,
+            LocalAction::Delete => report.local.deleted += 1,
+        }
+        local_ops.push(LocalWrite {
+            action,
+            remote_id,
+            local_id: local_id.as_deref().and_then(|id| id.parse().ok()),
+            values: item.values,
+            link,
+            previous,
+        });
+    }
+    local_ops
+}
+
+/// The stored links by remote id, with a precise error for a duplicate.
+fn index_links<'a>(
+    state: &'a SyncState,
+    options: &RunOptions,
+) -> Result<HashMap<&'a str, &'a Link>, RunError> {
+    let mut by_remote = HashMap::new();
+    for link in &state.links {
+        if by_remote
+            .insert(link.status.remote_id.as_str(), link)
+            .is_some()
+        {
+            return Err(RunError::Input {
+                mailbox: options.mailbox.clone(),
+                detail: format!(
+                    "state.links: remote id {:?} is linked more than once",
+                    link.status.remote_id
+                ),
+            });
+        }
+    }
+    Ok(by_remote)
+}
+
+fn take_link(links: &mut Vec<Link>, local_id: &str) -> Option<Link> {
+    let index = links.iter().position(|l| l.status.local_id == local_id)?;
+    Some(links.swap_remove(index))
+}
+
+/// A local op with its values and the outcome to report to the engine (assuming the addon applies
+/// it; the addon restores [`LocalWrite::previous`] if it cannot).
+struct LocalPrepared {
+    values: Option<OdooEvent>,
+    outcome: Outcome,
+    label: Option<String>,
+}
+
+fn prepare_local(op: &LocalOp, remote: &RemoteView) -> LocalPrepared {
+    let (remote_id, target) = match op {
+        LocalOp::Delete { .. } => {
+            return LocalPrepared {
+                values: None,
+                outcome: Outcome::Deleted,
+                label: None,
+            };
+        }
+        LocalOp::Create { remote_id } => (remote_id, pending_local_id(remote_id)),
+        LocalOp::Update {
+            remote_id,
+            local_id,
+        } => (remote_id, local_id.clone()),
+    };
+    let Some(event) = remote.events.get(remote_id) else {
+        return LocalPrepared {
+            values: None,
+            outcome: Outcome::Failed {
+                reason: format!("Outlook event {remote_id} was not read this run"),
+            },
+            label: None,
+        };
+    };
+    let label = Some(event.label().to_owned());
+    match local_values(event) {
+        Ok((values, hash)) => LocalPrepared {
+            values: Some(values),
+            outcome: Outcome::Written(WrittenItem {
+                id: target,
+                hash,
+                modified_at: None,
+                ical_uid: event.ical_uid.clone(),
+            }),
+            label,
+        },
+        Err(reason) => LocalPrepared {
+            values: None,
+            outcome: Outcome::Failed { reason },
+            label,
+        },
+    }
+}
+
+fn remote_failure(op: &RemoteOp, reason: &str, label: &Option<String>) -> ItemFailure {
+    let (action, local_id, remote_id) = match op {
+        RemoteOp::Create { local_id, .. } => ("create", Some(local_id.clone()), None),
+        RemoteOp::Update {
+            local_id,
+            remote_id,
+        } => ("update", Some(local_id.clone()), Some(remote_id.clone())),
+        RemoteOp::Delete { remote_id } => ("delete", None, Some(remote_id.clone())),
+    };
+    ItemFailure {
+        side: Side::Remote,
+        action: action.to_owned(),
+        local_id,
+        remote_id,
+        label: label.clone(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn local_failure(op: &LocalOp, reason: &str, label: Option<String>) -> ItemFailure {
+    let (action, local_id, remote_id) = match op {
+        LocalOp::Create { remote_id } => ("create", None, Some(remote_id.clone())),
+        LocalOp::Update {
+            remote_id,
+            local_id,
+        } => ("update", Some(local_id.clone()), Some(remote_id.clone())),
+        LocalOp::Delete { local_id } => ("delete", Some(local_id.clone()), None),
+    };
+    ItemFailure {
+        side: Side::Local,
+        action: action.to_owned(),
+        local_id,
+        remote_id,
+        label,
+        reason: reason.to_owned(),
+    }
+}
+
+fn report_conflicts(plan: &Plan, local: &LocalView, remote: &RemoteView, report: &mut Report) {
+    for conflict in plan.conflicts() {
+        let loser = conflict.loser();
+        let lost = match conflict.winner {
+            Side::Local => remote
+                .events
+                .get(&loser.id)
+                .and_then(|e| serde_json::to_value(e).ok()),
+            Side::Remote => local
+                .events
+                .get(&loser.id)
+                .and_then(|(values, _)| serde_json::to_value(values).ok()),
+        };
+        report.conflicts.push(ConflictReport {
+            conflict: conflict.clone(),
+            lost,
+        });
+    }
+}
+
+fn record_planned(
+    plan: &Plan,
+    prepared: &[crate::push::Prepared],
+    local_prepared: &[LocalPrepared],
+    local: &LocalView,
+    remote: &RemoteView,
+    report: &mut Report,
+) {
+    let local_label = |id: &str| local.events.get(id).map(|(_, e)| e.label().to_owned());
+    let remote_label = |id: &str| remote.events.get(id).map(|e| e.label().to_owned());
+    for (op, item) in plan.remote_ops().iter().zip(prepared) {
+        let (action, local_id, remote_id) = match op {
+            RemoteOp::Create { local_id, .. } => ("create", Some(local_id.clone()), None),
+            RemoteOp::Update {
+                local_id,
+                remote_id,
+            } => ("update", Some(local_id.clone()), Some(remote_id.clone())),
+            RemoteOp::Delete { remote_id } => ("delete", None, Some(remote_id.clone())),
+        };
+        report.planned.push(PlannedOp {
+            side: Side::Remote,
+            action: action.to_owned(),
+            label: item
+                .label
+                .clone()
+                .or_else(|| remote_id.as_deref().and_then(remote_label)),
+            local_id,
+            remote_id,
+            mails: item.mails,
+        });
+    }
+    for (op, item) in plan.local_ops().iter().zip(local_prepared) {
+        let (action, local_id, remote_id) = match op {
+            LocalOp::Create { remote_id } => ("create", None, Some(remote_id.clone())),
+            LocalOp::Update {
+                remote_id,
+                local_id,
+            } => ("update", Some(local_id.clone()), Some(remote_id.clone())),
+            LocalOp::Delete { local_id } => ("delete", Some(local_id.clone()), None),
+        };
+        report.planned.push(PlannedOp {
+            side: Side::Local,
+            action: action.to_owned(),
+            label: item
+                .label
+                .clone()
+                .or_else(|| local_id.as_deref().and_then(local_label)),
+            local_id,
+            remote_id,
+            mails: Default::default(),
+        });
+    }
+}
+
+fn count_planned(plan: &Plan, report: &mut Report) {
+    for op in plan.remote_ops() {
+        match op {
+            RemoteOp::Create { .. } => report.remote.created += 1,
+            RemoteOp::Update { .. } => report.remote.updated += 1,
+            RemoteOp::Delete { .. } => report.remote.deleted += 1,
+        }
+    }
+    for op in plan.local_ops() {
+        match op {
+            LocalOp::Create { .. } => report.local.created += 1,
+            LocalOp::Update { .. } => report.local.updated += 1,
+            LocalOp::Delete { .. } => report.local.deleted += 1,
+        }
+    }
+}

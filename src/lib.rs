@@ -12,6 +12,7 @@ mod errors;
 mod logging;
 mod oauth;
 mod runtime;
+mod sync;
 
 use pyo3::prelude::*;
 
@@ -33,5 +34,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyDeltaResult>()?;
     m.add_class::<emulator::PyEmulatorServer>()?;
     m.add_function(wrap_pyfunction!(redact, m)?)?;
+    m.add_function(wrap_pyfunction!(sync::sync_mailbox, m)?)?;
     Ok(())
 }

@@ -149,3 +149,28 @@ def test_responses_reach_the_organizer(config: outlook_sync.GraphConfig, emulato
         for a in organizer.get_event(created["id"])["attendees"]
     }
     assert statuses[BOB] == "accepted"
+
+
+def test_instances_of_a_series_come_sorted_with_their_exceptions(alice: GraphClient, emulator: Emulator) -> None:
+    weekly = graph_event(
+        "Weekly sync",
+        utc(2026, 3, 2, 10),
+        30,
+        recurrence={
+            "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+            "range": {"type": "numbered", "startDate": "2026-03-02", "numberOfOccurrences": 4},
+        },
+    )
+    (master_id,) = emulator.seed(ALICE, [weekly])
+    first = alice.instances(master_id, utc(2026, 3, 1), utc(2026, 4, 1))
+    assert [i["start"]["dateTime"][:10] for i in first] == ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"]
+    assert {i["type"] for i in first} == {"occurrence"}
+
+    alice.update_event(first[2]["id"], {"subject": "Weekly sync (with the board)"})
+    alice.delete_event(first[1]["id"])
+    after = alice.instances(master_id, utc(2026, 3, 1), utc(2026, 4, 1))
+    assert [(i["start"]["dateTime"][:10], i["type"]) for i in after] == [
+        ("2026-03-02", "occurrence"),
+        ("2026-03-16", "exception"),
+        ("2026-03-23", "occurrence"),
+    ]

@@ -19,6 +19,7 @@ from outlook_sync._native import (
     Tokens,
     __version__,
     redact,
+    sync_mailbox,
 )
 from outlook_sync.errors import (
     AuthError,
@@ -30,6 +31,8 @@ from outlook_sync.errors import (
     OutlookSyncError,
     PayloadError,
     ReconnectRequired,
+    SafetyStopError,
+    SyncStoppedError,
     ThrottledError,
     TransportError,
 )
@@ -49,9 +52,12 @@ __all__ = [
     "OutlookSyncError",
     "PayloadError",
     "ReconnectRequired",
+    "SafetyStopError",
+    "SyncStoppedError",
     "ThrottledError",
     "Tokens",
     "TransportError",
     "__version__",
     "redact",
+    "sync_mailbox",
 ]

@@ -13,6 +13,7 @@ __all__ = [
     "Tokens",
     "__version__",
     "redact",
+    "sync_mailbox",
 ]
 
 @final
@@ -148,3 +149,18 @@ class EmulatorServer:
     def stop(self) -> None: ...
 
 def redact(text: str) -> str: ...
+def sync_mailbox(
+    config: GraphConfig,
+    tokens: Tokens,
+    state: dict[str, Any] | None,
+    local: dict[str, Any],
+    *,
+    mailbox: str,
+    transaction_salt: str,
+    policy: Literal["latest", "local", "remote"] = "latest",
+    first_sync: Literal["all", "future", "none"] = "all",
+    dry_run: bool = False,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+) -> dict[str, Any]:
+    """One sync run of one mailbox: pull, plan, push to Outlook; returns Odoo's writes, state, report, tokens."""

@@ -15,7 +15,9 @@ contains a token, a client secret or an authorization code.
     ├── ThrottledError                 Microsoft kept throttling; retry later (``retry_after`` seconds)
     ├── GraphApiError                  Graph answered with an error (``status``, ``code``, ``request_id``)
     ├── TransportError                 the network failed or timed out (``timeout``)
-    └── PayloadError                   Graph sent something malformed (names the item and the field)
+    ├── PayloadError                   Graph sent something malformed (names the item and the field)
+    └── SyncStoppedError               a sync run stopped as a whole; nothing was written (``kind``)
+        └── SafetyStopError            a side that had events is suddenly empty: nothing is deleted
 """
 
 from __future__ import annotations
@@ -80,6 +82,24 @@ class PayloadError(OutlookSyncError):
     """Microsoft Graph sent a payload that is malformed or unexpected; the message names the item and field."""
 
 
+class SyncStoppedError(OutlookSyncError):
+    """A sync run stopped before writing anything; keep the stored state and look at the message.
+
+    ``kind`` is ``"safety_stop"``, ``"plan"`` or ``"apply"``; ``tokens`` holds the current (possibly rotated)
+    tokens, to store even though the run failed.
+    """
+
+    kind: str = ""
+    tokens: object = None
+
+
+class SafetyStopError(SyncStoppedError):
+    """One side had linked events and is now empty: the run refused to delete everything on the other side.
+
+    Check the Outlook account (a different mailbox? a wiped calendar?) before resetting the account.
+    """
+
+
 __all__ = [
     "AuthError",
     "ConfigurationError",
@@ -90,6 +110,8 @@ __all__ = [
     "OutlookSyncError",
     "PayloadError",
     "ReconnectRequired",
+    "SafetyStopError",
+    "SyncStoppedError",
     "ThrottledError",
     "TransportError",
 ]

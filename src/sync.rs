@@ -1,0 +1,217 @@
+//! `sync_mailbox`: one sync run of one mailbox (pull, plan, push Outlook), as a blocking Python call that
+//! releases the GIL while it works. The logic is `outlook_runner::run`; this file only converts.
+//!
+//! Everything crosses the boundary as JSON-friendly dicts (what the addon stores in a `Json` field):
+//!
+//! - `state`: the previous call's `result["state"]`, or `None` for the first run (or after a reset):
+//!   `{"delta_link": str|None, "links": [{<status fields>, "remote": <event>|None}], "pending_remote": [str],
+//!   "excluded_local": [str]}`.
+//! - `local`: `{"kind": "full", "events": [item...]}` or `{"kind": "delta", "changed": [item...],
+//!   "deleted": [int...]}`, where `item` is `{"values": <calendar.event values as in OdooEvent>,
+//!   "modified_at": <write_date: Odoo's naive UTC "YYYY-MM-DD HH:MM:SS", an ISO string with offset, or None>}`.
+//! - result: `{"local_ops": [...], "state": {...}, "retry_local": [int], "report": {...}, "tokens": Tokens}`.
+//!   Each local op is `{"action": "create"|"update"|"delete", "remote_id", "local_id", "values", "link",
+//!   "previous"}`: apply them and store `state` in one transaction, adding each op's `link` when it succeeded
+//!   (for a create, with `link["local_id"]` set to the new record id as a string) or its `previous` when it
+//!   failed. Store `tokens` after every call: the refresh token rotates.
+
+use jiff::{SignedDuration, Timestamp};
+use outlook_graph::{GraphClient, OAuthClient};
+use outlook_runner::{
+    ConflictPolicy, FirstSync, LocalListing, RunError, RunInput, RunOptions, SyncState,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::Value;
+
+use crate::config::{PyGraphConfig, PyTokens};
+use crate::convert::{from_py, timestamp_from_py, to_py};
+use crate::errors::graph_error;
+use crate::runtime;
+
+mod py {
+    pyo3::import_exception!(outlook_sync.errors, SyncStoppedError);
+    pyo3::import_exception!(outlook_sync.errors, SafetyStopError);
+}
+
+/// Default window of a full round: what a calendar user looks back on and plans ahead.
+const DEFAULT_PAST: SignedDuration = SignedDuration::from_hours(30 * 24);
+const DEFAULT_FUTURE: SignedDuration = SignedDuration::from_hours(365 * 24);
+
+/// Runs one sync of `mailbox`: reads Outlook's changes, plans against `state` and `local`, writes Outlook
+/// (unless `dry_run`), and returns the Odoo writes, the new state, a report and the current tokens.
+///
+/// `policy`: `"latest"` (default), `"local"` or `"remote"`. `first_sync`: `"all"` (default), `"future"` or
+/// `"none"`. `transaction_salt` identifies the database and the mailbox link and must never change for a
+/// link. `window_start` / `window_end` (aware datetimes) bound a full round; default 30 days back to 365
+/// ahead.
+///
+/// Raises `ValueError` for malformed input, the `outlook_sync.errors` Graph exceptions when Outlook cannot
+/// be read, and `SyncStoppedError` (`SafetyStopError` when a side that had events is suddenly empty; `kind` is
+/// `"safety_stop"`, `"plan"` or `"apply"`) when the run as a whole stops; nothing is written to Outlook then, so
+/// keep the stored state.
+#[pyfunction]
+#[pyo3(signature = (config, tokens, state, local, *, mailbox, transaction_salt, policy="latest",
+                    first_sync="all", dry_run=false, window_start=None, window_end=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn sync_mailbox<'py>(
+    py: Python<'py>,
+    config: PyGraphConfig,
+    tokens: PyTokens,
+    state: Option<&Bound<'py, PyAny>>,
+    local: &Bound<'py, PyAny>,
+    mailbox: String,
+    transaction_salt: String,
+    policy: &str,
+    first_sync: &str,
+    dry_run: bool,
+    window_start: Option<&Bound<'py, PyAny>>,
+    window_end: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let state: SyncState = match state {
+        Some(state) if !state.is_none() => serde_json::from_value(from_py(state)?)
+            .map_err(|e| PyValueError::new_err(format!("state: {e}")))?,
+        _ => SyncState::default(),
+    };
+    let mut local_json = from_py(local)?;
+    normalize_modified_at(&mut local_json)?;
+    let local: LocalListing = serde_json::from_value(local_json)
+        .map_err(|e| PyValueError::new_err(format!("local: {e}")))?;
+    let now = Timestamp::now();
+    let options = RunOptions {
+        mailbox: mailbox.trim().to_owned(),
+        policy: parse_policy(policy)?,
+        first_sync: parse_first_sync(first_sync)?,
+        dry_run,
+        transaction_salt,
+        window_start: match window_start {
+            Some(start) => timestamp_from_py(start, "window_start")?,
+            None => now - DEFAULT_PAST,
+        },
+        window_end: match window_end {
+            Some(end) => timestamp_from_py(end, "window_end")?,
+            None => now + DEFAULT_FUTURE,
+        },
+        now,
+    };
+
+    let engine = runtime::engine().map_err(|e| graph_error(py, &e))?;
+    let oauth = OAuthClient::new(engine.http.clone(), config.endpoints(), config.app())
+        .map_err(|e| graph_error(py, &e))?;
+    let mut client_options = config.options();
+    client_options.log_label = options.mailbox.clone();
+    let client = GraphClient::new(
+        engine.http.clone(),
+        config.endpoints(),
+        Some(oauth),
+        tokens.inner,
+        client_options,
+    );
+    let input = RunInput { state, local };
+    let outcome = py.detach(|| {
+        engine
+            .runtime
+            .block_on(outlook_runner::run(&client, input, &options))
+    });
+    // Whatever happened, the tokens may have rotated: hand them back even on error.
+    let rotated = PyTokens {
+        inner: client.tokens(),
+    };
+    let output = match outcome {
+        Ok(output) => output,
+        Err(error) => return Err(run_error(py, &error, rotated)),
+    };
+    let value = serde_json::to_value(&output)
+        .map_err(|e| PyValueError::new_err(format!("sync result could not be converted: {e}")))?;
+    let result = to_py(py, &value)?.cast_into::<PyDict>()?;
+    result.set_item("tokens", Bound::new(py, rotated)?)?;
+    Ok(result)
+}
+
+fn parse_policy(policy: &str) -> PyResult<ConflictPolicy> {
+    match policy {
+        "latest" => Ok(ConflictPolicy::LatestWins),
+        "local" => Ok(ConflictPolicy::LocalWins),
+        "remote" => Ok(ConflictPolicy::RemoteWins),
+        other => Err(PyValueError::new_err(format!(
+            "policy {other:?}: expected 'latest', 'local' or 'remote'"
+        ))),
+    }
+}
+
+fn parse_first_sync(first_sync: &str) -> PyResult<FirstSync> {
+    match first_sync {
+        "all" => Ok(FirstSync::All),
+        "future" => Ok(FirstSync::Future),
+        "none" => Ok(FirstSync::None),
+        other => Err(PyValueError::new_err(format!(
+            "first_sync {other:?}: expected 'all', 'future' or 'none'"
+        ))),
+    }
+}
+
+/// Odoo's `write_date` arrives as naive UTC text (`"2024-03-31 08:30:00"`); the runner wants an instant.
+fn normalize_modified_at(local: &mut Value) -> PyResult<()> {
+    let Some(object) = local.as_object_mut() else {
+        return Ok(());
+    };
+    for key in ["events", "changed"] {
+        let Some(items) = object.get_mut(key).and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for (index, item) in items.iter_mut().enumerate() {
+            let Some(field) = item.get_mut("modified_at") else {
+                continue;
+            };
+            match field {
+                Value::Bool(false) => *field = Value::Null,
+                Value::String(text) => {
+                    let instant = match text.parse::<Timestamp>() {
+                        Ok(ts) => ts,
+                        Err(_) => text
+                            .replace(' ', "T")
+                            .parse::<jiff::civil::DateTime>()
+                            .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC))
+                            .map(|z| z.timestamp())
+                            .map_err(|e| {
+                                PyValueError::new_err(format!(
+                                    "local.{key}[{index}].modified_at {text:?} is not a date-time: {e}"
+                                ))
+                            })?,
+                    };
+                    *field = Value::String(instant.to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Python exception for a run that stopped as a whole; it carries the rotated tokens as `tokens`.
+fn run_error(py: Python<'_>, error: &RunError, tokens: PyTokens) -> PyErr {
+    let err = match error {
+        RunError::Pull { source, .. } => graph_error(py, source),
+        RunError::Input { .. } => PyValueError::new_err(error.to_string()),
+        RunError::Plan { .. } | RunError::Apply { .. } => {
+            let message = crate::logging::redact(&error.to_string());
+            let err = if error.is_safety_stop() {
+                py::SafetyStopError::new_err(message)
+            } else {
+                py::SyncStoppedError::new_err(message)
+            };
+            let kind = match error {
+                _ if error.is_safety_stop() => "safety_stop",
+                RunError::Apply { .. } => "apply",
+                _ => "plan",
+            };
+            let _ = err.value(py).setattr("kind", kind);
+            err
+        }
+    };
+    if let Ok(tokens) = Bound::new(py, tokens) {
+        let _ = err.value(py).setattr("tokens", tokens);
+    }
+    err
+}

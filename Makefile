@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test venv develop wheel lint lint-rust lint-python test-rust test-python stubtest test-odoo clean
+.PHONY: demo test venv develop wheel lint lint-rust lint-python test-rust test-python stubtest test-odoo bench-engine clean
 
 $(VENV)/.ready: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ test-odoo: develop
 ## What `pip install .` produces, as a check that a clone installs.
 wheel: venv
 	rm -rf dist && $(PY) -m pip wheel --quiet --no-deps -w dist .
+
+## Reconciling 100,000 linked items with nothing changed: prints time and peak memory.
+bench-engine:
+	$(CARGO) run --release --locked -p outlook-engine --example bench_idle
 
 clean:
 	rm -rf $(VENV) dist target

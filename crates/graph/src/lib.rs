@@ -7,7 +7,8 @@
 //!   a `client-request-id`. At most `max_in_flight` requests execute at once, a 429 pauses the whole
 //!   mailbox for its `Retry-After`, and transient failures are retried within a bounded budget.
 //! - Calendar operations: calendarView delta paging, events CRUD and responses, idempotent creates
-//!   through `transactionId`, and `$batch` with per-item retries.
+//!   through `transactionId`, `$batch` with per-item retries, and change-notification
+//!   subscriptions.
 //!
 //! Logging goes through the `log` crate under `outlook_sync::graph::*`; tokens, codes, secrets and
 //! the token endpoint's parameters never appear in logs, errors or `Debug` output.
@@ -24,6 +25,7 @@ mod oauth;
 mod paging;
 mod retry;
 mod secret;
+mod subscriptions;
 mod transport;
 
 pub use batch::{BatchRequest, BatchResponse, MAX_BATCH_SIZE};
@@ -35,4 +37,5 @@ pub use events::ResponseKind;
 pub use http::Method;
 pub use oauth::{AuthorizationRequest, OAuthClient, TokenSet};
 pub use secret::Secret;
+pub use subscriptions::MAX_SUBSCRIPTION_MINUTES;
 pub use transport::http_client;

@@ -5,7 +5,12 @@
 //! 1. **Pull** Outlook: one calendarView delta round from the stored link (a full round over the
 //!    window on the first run or after `410`), its delta link kept from *before* any write.
 //!    Occurrences are collapsed to their series master (each master read once, in `$batch`), so a
-//!    series is one item on each side and its edits are one PATCH to the master.
+//!    series is one item on each side and its edits are one PATCH to the master. Graph's
+//!    `@removed` also means "left the window", so a removed linked item is read by id (`$batch`)
+//!    and counts as deleted only when Outlook answers `404 ErrorItemNotFound`; an event still there
+//!    keeps its link and is compared by content (moved out of the window: an update), and a read
+//!    that fails deletes nothing, is reported and retried next run. A removed occurrence deletes
+//!    its series only when the master itself reads `ErrorItemNotFound`.
 //! 2. **Plan** with all stored statuses against the Odoo side (full listing or delta). The
 //!    engine's safety stop (an emptied side) ends the run with [`RunError::Plan`], nothing written.
 //!    On a first sync, [`FirstSync`] decides which pre-existing Odoo events go to Outlook; events
@@ -39,8 +44,8 @@
 //!   when occurrences of the series change, and when the delta removes ids we never linked (then
 //!   every linked series is re-read, one request each, since Graph does not say which series a
 //!   removed occurrence belonged to). Exceptions of Odoo series are not sent to Outlook either.
-//! - A linked event that moves out of the window in Outlook is reported by Graph as removed, and
-//!   is then deleted in Odoo (Graph does not say "deleted" from "left the window").
+//! - A linked event outside the window is only seen again when Graph reports it (its `@removed`
+//!   quirk for changes outside the window) or on a full round, which reads such events by id.
 
 mod error;
 mod identity;

@@ -133,7 +133,21 @@ pub(crate) async fn pull(
     // master read reveals), ids a previous run could not carry over, and linked items whose absence
     // must be confirmed before it is taken for a deletion.
     let mut series: BTreeSet<String> = masters;
-    let mut plain: BTreeSet<String> = state.pending_remote.iter().cloned().collect();
+    let mut plain: BTreeSet<String> = BTreeSet::new();
+    // Graph also says `@removed` for an event that merely left the window (moved out of it, or
+    // changed while outside it): only a read answering `ErrorItemNotFound` proves a deletion.
+    let confirming: BTreeSet<String> = seen
+        .iter()
+        .filter(|(id, entry)| matches!(entry, Seen::Removed) && links.contains_key(id.as_str()))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in confirming.iter().chain(&state.pending_remote) {
+        if links.get(id.as_str()).is_some_and(|link| is_series(link)) {
+            series.insert(id.clone());
+        } else {
+            plain.insert(id.clone());
+        }
+    }
     let unknown_removals = seen.iter().any(|(id, s)| {
         matches!(s, Seen::Removed)
             && !links.contains_key(id.as_str())
@@ -192,14 +206,33 @@ pub(crate) async fn pull(
     }
     for (id, result) in read {
         match result {
+            // Still there (in the window or not): the same event, compared by content like any
+            // other. A cancelled meeting comes back as such and is archived in Odoo, as when the
+            // delta itself reports the cancellation.
             Ok(body) => {
                 seen.insert(id, Seen::Upsert(body));
             }
-            Err(GraphError::Api { status: 404, .. }) => {
+            Err(error) if is_item_not_found(&error) => {
                 seen.insert(id, Seen::Removed);
             }
             Err(error) => {
-                report.failures.push(read_failure(&id, error.to_string()));
+                // Unknown is not gone: whatever the delta said, nothing is deleted this run.
+                seen.remove(&id);
+                let reason = if confirming.contains(&id) {
+                    format!(
+                        "Outlook reported the event as removed, but reading it to confirm failed \
+                         ({error}); nothing was deleted, it is read again next run"
+                    )
+                } else {
+                    error.to_string()
+                };
+                report.failures.push(ItemFailure {
+                    label: links
+                        .get(id.as_str())
+                        .and_then(|link| link.remote.as_ref())
+                        .map(|event| event.label().to_owned()),
+                    ..read_failure(&id, reason)
+                });
                 held.push(id);
             }
         }
@@ -301,6 +334,20 @@ fn report_occurrences(json: &Value, read: &GraphEvent, edited_in_delta: bool, re
              synced to Odoo (the series itself is)"
         ),
     });
+}
+
+/// Whether a link is to a series master as last synced (read with its occurrences' exceptions).
+fn is_series(link: &Link) -> bool {
+    link.remote
+        .as_ref()
+        .is_some_and(|event| event.recurrence.is_some())
+}
+
+/// A read by id proves a deletion only with Graph's "not found" for an item; any other 404 (a
+/// routing or tenant problem) says nothing about the event.
+fn is_item_not_found(error: &GraphError) -> bool {
+    matches!(error, GraphError::Api { status: 404, code, .. }
+        if code.eq_ignore_ascii_case("ErrorItemNotFound"))
 }
 
 fn read_failure(id: &str, reason: String) -> ItemFailure {

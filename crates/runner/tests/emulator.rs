@@ -859,3 +859,310 @@ async fn edited_and_deleted_occurrences_are_reported_and_a_deleted_series_is_del
     assert_eq!(output.local_ops[0].local_id, Some(id));
     assert!(!odoo.records.contains_key(&id));
 }
+
+impl Env {
+    async fn config(&self, config: Value) {
+        self.control(reqwest::Method::PUT, "/_emulator/config", config)
+            .await;
+    }
+
+    /// Every `GET` whose path names `id` fails with a 500 until the faults are cleared.
+    async fn fail_reads_of(&self, id: &str) {
+        self.control(
+            reqwest::Method::POST,
+            "/_emulator/faults",
+            json!({"kind": "error", "status": 500, "count": 50, "method": "GET", "path_contains": id}),
+        )
+        .await;
+    }
+
+    async fn clear_faults(&self) {
+        self.control(reqwest::Method::DELETE, "/_emulator/faults", Value::Null)
+            .await;
+    }
+}
+
+/// The Odoo id linked to an Outlook id.
+fn linked_local(odoo: &Odoo, remote: &str) -> Option<i64> {
+    odoo.state
+        .links
+        .iter()
+        .find(|l| l.status.remote_id == remote)
+        .map(|l| l.status.local_id.parse().unwrap())
+}
+
+fn no_deletes(output: &RunOutput) -> bool {
+    output
+        .local_ops
+        .iter()
+        .all(|w| w.action != LocalAction::Delete)
+        && output.report.local.deleted == 0
+}
+
+#[tokio::test]
+async fn an_event_moved_out_of_the_window_is_updated_in_odoo_not_deleted() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (_, remote) = synced_pair(&env, &mut odoo).await;
+    let local = linked_local(&odoo, &remote).unwrap();
+
+    // Outlook moves the lunch to 2028, past the window's end: the delta says `@removed`.
+    env.patch_in_outlook(
+        &remote,
+        json!({
+            "start": {"dateTime": "2028-03-02T11:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2028-03-02T12:00:00", "timeZone": "UTC"},
+        }),
+    )
+    .await;
+    env.reset_counters().await;
+    let output = odoo.sync(&env, &options()).await;
+    assert!(no_deletes(&output), "{:?}", output.local_ops);
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.local_ops.len(), 1, "{:?}", output.local_ops);
+    assert_eq!(output.local_ops[0].action, LocalAction::Update);
+    assert_eq!(output.local_ops[0].local_id, Some(local));
+    assert_eq!(odoo.records[&local].start.unwrap().year(), 2028);
+    assert_eq!(linked_local(&odoo, &remote), Some(local));
+    // The delta page and one `$batch` confirming the removal.
+    assert_eq!(output.report.requests, 2, "{:?}", output.report);
+    let requests = env.requests().await;
+    assert_eq!(
+        requests["by_route"]["GET /v1.0/me/events/{id}"], 1,
+        "{requests}"
+    );
+
+    // A replayed `@removed` of an unchanged event: confirmed present, nothing to do.
+    env.config(json!({"delta_replays": true})).await;
+    let replay = odoo.sync(&env, &options()).await;
+    assert!(
+        replay.local_ops.is_empty() && replay.report.planned.is_empty(),
+        "{:?}",
+        replay.report
+    );
+    assert_eq!(replay.report.requests, 2, "{:?}", replay.report);
+    assert_eq!(linked_local(&odoo, &remote), Some(local));
+
+    // Nothing removed: the idle run is one request, no confirmation read.
+    let idle = odoo.sync(&env, &options()).await;
+    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+    assert!(idle.local_ops.is_empty());
+}
+
+#[tokio::test]
+async fn changes_outside_the_window_reported_as_removed_are_updates_until_really_deleted() {
+    let env = Env::new().await;
+    env.config(json!({"delta_removed_outside_window": true}))
+        .await;
+    let mut odoo = Odoo::default();
+    let (_, remote) = synced_pair(&env, &mut odoo).await;
+    let local = linked_local(&odoo, &remote).unwrap();
+    env.patch_in_outlook(
+        &remote,
+        json!({
+            "start": {"dateTime": "2028-03-02T11:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2028-03-02T12:00:00", "timeZone": "UTC"},
+        }),
+    )
+    .await;
+    let moved = odoo.sync(&env, &options()).await;
+    assert!(no_deletes(&moved), "{:?}", moved.local_ops);
+
+    // Renamed while outside the window: Graph says `@removed`, the event is still there.
+    env.patch_in_outlook(&remote, json!({"subject": "Lunch in 2028"}))
+        .await;
+    let renamed = odoo.sync(&env, &options()).await;
+    assert!(no_deletes(&renamed), "{:?}", renamed.local_ops);
+    assert_eq!(renamed.report.local.updated, 1, "{:?}", renamed.report);
+    assert_eq!(odoo.records[&local].name.as_deref(), Some("Lunch in 2028"));
+
+    // Really deleted: the confirmation read answers `ErrorItemNotFound`, Odoo deletes it.
+    env.delete_in_outlook(&remote).await;
+    let deleted = odoo.sync(&env, &options()).await;
+    assert_eq!(deleted.local_ops.len(), 1, "{:?}", deleted.local_ops);
+    assert_eq!(deleted.local_ops[0].action, LocalAction::Delete);
+    assert_eq!(deleted.local_ops[0].local_id, Some(local));
+    assert!(!odoo.records.contains_key(&local));
+    assert_eq!(linked_local(&odoo, &remote), None);
+}
+
+#[tokio::test]
+async fn a_deletion_whose_confirmation_fails_deletes_nothing_until_confirmed() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (_, remote) = synced_pair(&env, &mut odoo).await;
+    let local = linked_local(&odoo, &remote).unwrap();
+
+    env.delete_in_outlook(&remote).await;
+    env.fail_reads_of(&remote).await;
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.local_ops.is_empty(), "{:?}", output.local_ops);
+    assert!(odoo.records.contains_key(&local));
+    assert_eq!(linked_local(&odoo, &remote), Some(local));
+    assert_eq!(output.report.failures.len(), 1, "{:?}", output.report);
+    let failure = &output.report.failures[0];
+    assert_eq!(failure.remote_id.as_deref(), Some(remote.as_str()));
+    assert_eq!(failure.action, "read");
+    assert_eq!(failure.label.as_deref(), Some("Outlook lunch"));
+    assert!(
+        failure.reason.contains("nothing was deleted"),
+        "{failure:?}"
+    );
+    assert!(output.state.pending_remote.contains(&remote));
+
+    // Outlook answers again: the pending read confirms the deletion.
+    env.clear_faults().await;
+    let retry = odoo.sync(&env, &options()).await;
+    assert!(retry.report.failures.is_empty(), "{:?}", retry.report);
+    assert_eq!(retry.local_ops.len(), 1, "{:?}", retry.local_ops);
+    assert_eq!(retry.local_ops[0].action, LocalAction::Delete);
+    assert!(!odoo.records.contains_key(&local));
+    assert!(retry.state.pending_remote.is_empty());
+    let idle = odoo.sync(&env, &options()).await;
+    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+}
+
+#[tokio::test]
+async fn a_series_moved_out_of_the_window_is_never_deleted_for_its_removed_occurrences() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    odoo.add(odoo_event(
+        "Anchor",
+        "2026-06-20 08:00:00",
+        "2026-06-20 09:00:00",
+        &[],
+    ));
+    let mut series = odoo_event(
+        "Daily standup",
+        "2026-06-01 07:00:00",
+        "2026-06-01 07:15:00",
+        &[],
+    );
+    series.recurrence = Some(
+        serde_json::from_value(json!({
+            "rrule_type": "daily", "interval": 1, "end_type": "count", "count": 4
+        }))
+        .unwrap(),
+    );
+    let id = odoo.add(series);
+    odoo.sync(&env, &options()).await;
+    odoo.sync(&env, &options()).await;
+    let master = odoo
+        .state
+        .links
+        .iter()
+        .find(|l| l.status.local_id == id.to_string())
+        .unwrap()
+        .status
+        .remote_id
+        .clone();
+
+    // The whole series moves to 2028: every occurrence in the window comes back as removed. The
+    // master cannot be read: nothing is deleted, the failure is reported.
+    env.patch_in_outlook(
+        &master,
+        json!({
+            "start": {"dateTime": "2028-06-01T07:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2028-06-01T07:15:00", "timeZone": "UTC"},
+        }),
+    )
+    .await;
+    env.fail_reads_of(&master).await;
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.local_ops.is_empty(), "{:?}", output.local_ops);
+    assert!(odoo.records.contains_key(&id));
+    assert!(
+        output
+            .report
+            .failures
+            .iter()
+            .any(|f| f.remote_id.as_deref() == Some(master.as_str())),
+        "{:?}",
+        output.report.failures
+    );
+
+    // Read again next run: the master is there, so the series is updated, not deleted.
+    env.clear_faults().await;
+    let retry = odoo.sync(&env, &options()).await;
+    assert!(retry.report.failures.is_empty(), "{:?}", retry.report);
+    assert!(no_deletes(&retry), "{:?}", retry.local_ops);
+    assert_eq!(retry.local_ops.len(), 1, "{:?}", retry.local_ops);
+    assert_eq!(retry.local_ops[0].action, LocalAction::Update);
+    assert_eq!(odoo.records[&id].start.unwrap().year(), 2028);
+    assert_eq!(linked_local(&odoo, &master), Some(id));
+}
+
+#[tokio::test]
+async fn a_cancelled_meeting_that_left_the_window_is_archived_in_odoo() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    synced_pair(&env, &mut odoo).await;
+
+    // Another hosted mailbox invites the owner: the owner's copy is synced into Odoo.
+    let organiser = "org@contoso.com";
+    let tokens = env
+        .control(
+            reqwest::Method::POST,
+            &format!("/_emulator/mailboxes/{organiser}/token"),
+            json!({}),
+        )
+        .await;
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let call = |method: reqwest::Method, path: String, body: Value| {
+        let request = env
+            .http
+            .request(method, env.url(&path))
+            .bearer_auth(&token)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            response.json::<Value>().await.unwrap_or(Value::Null)
+        }
+    };
+    let mut meeting = graph_event(
+        "Board meeting",
+        "2026-07-01T09:00:00",
+        "2026-07-01T10:00:00",
+    );
+    meeting["attendees"] = json!([{"emailAddress": {"address": MAILBOX}, "type": "required"}]);
+    let created = call(reqwest::Method::POST, "/v1.0/me/events".into(), meeting).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let output = odoo.sync(&env, &options()).await;
+    assert_eq!(output.report.local.created, 1, "{:?}", output.report);
+    let copy = odoo
+        .records
+        .iter()
+        .find(|(_, r)| r.name.as_deref() == Some("Board meeting"))
+        .map(|(id, _)| *id)
+        .unwrap();
+
+    // The organiser moves it out of the window, then cancels it: the owner's delta says
+    // `@removed`, but the copy is still there, cancelled. Archived, as any cancellation.
+    call(
+        reqwest::Method::PATCH,
+        format!("/v1.0/me/events/{id}"),
+        json!({
+            "start": {"dateTime": "2028-07-01T09:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2028-07-01T10:00:00", "timeZone": "UTC"},
+        }),
+    )
+    .await;
+    call(
+        reqwest::Method::POST,
+        format!("/v1.0/me/events/{id}/cancel"),
+        json!({}),
+    )
+    .await;
+    let output = odoo.sync(&env, &options()).await;
+    assert!(no_deletes(&output), "{:?}", output.local_ops);
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.local_ops.len(), 1, "{:?}", output.local_ops);
+    assert_eq!(output.local_ops[0].local_id, Some(copy));
+    assert!(!odoo.records[&copy].active);
+    assert_eq!(odoo.records[&copy].start.unwrap().year(), 2028);
+}

@@ -1,0 +1,139 @@
+"""Local change tracking: a run reads only what changed (dirty links and tombstones), never the whole calendar."""
+
+from odoo import api, fields, models
+
+from .outlook_sync_account import TRACKING_STATES
+
+# Fields whose change Outlook must hear about. Anything else (followers, activity dates...) is not sent.
+SYNCED_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "location",
+        "videocall_location",
+        "start",
+        "stop",
+        "allday",
+        "start_date",
+        "stop_date",
+        "duration",
+        "user_id",
+        "partner_ids",
+        "attendee_ids",
+        "privacy",
+        "show_as",
+        "alarm_ids",
+        "active",
+        "recurrency",
+        "recurrence_id",
+        "rrule",
+    }
+)
+# Set while a run applies Outlook's changes, so that applying them does not queue them back to Outlook.
+APPLYING_CONTEXT_KEY = "outlook_sync_applying"
+# An account id whose Outlook copies must survive the deletion of their Odoo events (Reset Account).
+KEEP_REMOTE_CONTEXT_KEY = "outlook_sync_keep_remote_account"
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    outlook_link_ids = fields.One2many(
+        "outlook.sync.link", "event_id", string="Outlook sync status", groups="base.group_system", copy=False
+    )
+
+    def _outlook_concerned_accounts(self):
+        """The Outlook accounts that hold (or should hold) these events: organizers, attendees, existing links."""
+        users = self.user_id | self.partner_ids.user_ids
+        accounts = self.env["outlook.sync.account"].sudo().search([("user_id", "in", users.ids)])
+        accounts |= self.env["outlook.sync.link"].sudo().search([("event_id", "in", self.ids)]).account_id
+        return accounts
+
+    def _outlook_mark_dirty(self):
+        """Flag these events' links as changed (creating links for new events) and queue a run soon after."""
+        if self.env.context.get(APPLYING_CONTEXT_KEY) or not self:
+            return
+        Link = self.env["outlook.sync.link"].sudo()
+        accounts = self._outlook_concerned_accounts().filtered(lambda a: a.state in TRACKING_STATES)
+        if not accounts:
+            return
+        existing = Link.search([("event_id", "in", self.ids), ("account_id", "in", accounts.ids)])
+        existing.filtered(lambda link: not link.dirty).write({"dirty": True})
+        known = {(link.account_id.id, link.event_id.id) for link in existing}
+        new_links = []
+        for event in self.sudo():
+            event_users = event.user_id | event.partner_ids.user_ids
+            for account in accounts:
+                linked = (account.id, event.id) in known
+                if not linked and account.user_id in event_users:
+                    new_links.append({"account_id": account.id, "event_id": event.id, "dirty": True})
+        Link.create(new_links)
+        accounts._mark_dirty()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        events._outlook_mark_dirty()
+        return events
+
+    def write(self, vals):
+        result = super().write(vals)
+        if SYNCED_FIELDS.intersection(vals):
+            self._outlook_mark_dirty()
+        return result
+
+    def unlink(self):
+        if not self.env.context.get(APPLYING_CONTEXT_KEY):
+            self._outlook_record_tombstones()
+        return super().unlink()
+
+    def _outlook_record_tombstones(self):
+        """Remember the Outlook copies of events about to be deleted, so the next run deletes them too."""
+        domain = [("event_id", "in", self.ids), ("remote_id", "!=", False)]
+        keep_account_id = self.env.context.get(KEEP_REMOTE_CONTEXT_KEY)
+        if keep_account_id:
+            domain.append(("account_id", "!=", keep_account_id))
+        links = self.env["outlook.sync.link"].sudo().search(domain)
+        if not links:
+            return
+        self.env["outlook.sync.tombstone"].sudo().create(
+            [
+                {
+                    "account_id": link.account_id.id,
+                    "remote_id": link.remote_id,
+                    "series_master_id": link.series_master_id,
+                    "ical_uid": link.ical_uid,
+                    "name": link.event_id.name,
+                    "odoo_event_id": link.event_id.id,
+                }
+                for link in links
+            ]
+        )
+        links.account_id._mark_dirty()
+
+    def _outlook_sync_snapshot(self):
+        """This event as plain data for the sync engine (UTC times, attendees by address)."""
+        self.ensure_one()
+        return {
+            "odoo_id": self.id,
+            "name": self.name or "",
+            "description": self.description or "",
+            "location": self.location or "",
+            "videocall_location": self.videocall_location or "",
+            "allday": self.allday,
+            "start": fields.Datetime.to_string(self.start),
+            "stop": fields.Datetime.to_string(self.stop),
+            "start_date": fields.Date.to_string(self.start_date) if self.allday else None,
+            "stop_date": fields.Date.to_string(self.stop_date) if self.allday else None,
+            "event_tz": self.event_tz or None,
+            "privacy": self.privacy or None,
+            "show_as": self.show_as,
+            "organizer": self.user_id.email or None,
+            "attendees": [
+                {"email": attendee.email or None, "name": attendee.common_name or "", "state": attendee.state}
+                for attendee in self.attendee_ids
+            ],
+            "rrule": self.recurrence_id.rrule if self.recurrency and self.recurrence_id else None,
+            "recurrence_odoo_id": self.recurrence_id.id or None,
+            "write_date": fields.Datetime.to_string(self.write_date),
+        }

@@ -1,0 +1,25 @@
+from odoo import fields, models
+
+
+class OutlookSyncTombstone(models.Model):
+    """An Odoo event deleted after it was synced: the next run removes its Outlook copy in this mailbox."""
+
+    _name = "outlook.sync.tombstone"
+    _description = "Outlook Calendar sync: event deleted in Odoo"
+    _order = "id"
+
+    account_id = fields.Many2one("outlook.sync.account", required=True, ondelete="cascade", index=True)
+    remote_id = fields.Char(string="Outlook id", required=True)
+    series_master_id = fields.Char(string="Outlook series id")
+    ical_uid = fields.Char(string="iCalendar UID")
+    name = fields.Char(string="Event", help="The deleted event's title, for the sync log.")
+    odoo_event_id = fields.Integer(string="Deleted Odoo event id")
+
+    def _as_dict(self):
+        self.ensure_one()
+        return {
+            "odoo_id": self.odoo_event_id,
+            "remote_id": self.remote_id,
+            "series_master_id": self.series_master_id or None,
+            "ical_uid": self.ical_uid or None,
+        }

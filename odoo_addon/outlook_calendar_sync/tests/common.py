@@ -1,0 +1,107 @@
+from datetime import datetime, timedelta, timezone
+
+from odoo.tests.common import TransactionCase, new_test_user
+
+import outlook_sync
+from outlook_sync.emulator import Emulator
+
+CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
+CLIENT_SECRET = "test-client-secret"
+
+
+def configure(env, url=None, **overrides):
+    """Enable the addon with test credentials; ``url`` points both endpoints at an emulator."""
+    params = {
+        "enabled": "True",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "tenant": "common",
+        "paused": False,
+        **overrides,
+    }
+    if url:
+        params.update(login_url=url, graph_url=url)
+    ICP = env["ir.config_parameter"].sudo()
+    for key, value in params.items():
+        # Like the settings form: a false boolean is an absent parameter.
+        ICP.set_param(f"outlook_calendar_sync.{key}", value)
+
+
+def connect_with_emulator(env, emulator, user, mailbox=None):
+    """``user``'s account, connected with real emulator tokens for the mailbox named like the user's e-mail
+    (the consent flow itself is covered by the HTTP tests)."""
+    tokens = emulator.token(user.email)
+    account = env["outlook.sync.account"]._for_user(user)
+    account._connect(
+        outlook_sync.Tokens(
+            tokens["access_token"],
+            tokens.get("refresh_token"),
+            datetime.now(timezone.utc) + timedelta(seconds=int(tokens["expires_in"])),
+        ),
+        mailbox=mailbox,
+    )
+    return account
+
+
+class OutlookSyncCase(TransactionCase):
+    """Users A and B (internal), a portal user and an administrator, with the addon configured."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        configure(cls.env)
+        cls.user_a = new_test_user(cls.env, login="ocs_alice", email="alice@example.com", name="Alice")
+        cls.user_b = new_test_user(cls.env, login="ocs_bob", email="bob@example.com", name="Bob")
+        cls.portal = new_test_user(cls.env, login="ocs_portal", groups="base.group_portal", email="p@example.com")
+        cls.admin = new_test_user(
+            cls.env, login="ocs_admin", groups="base.group_user,base.group_system", email="admin@example.com"
+        )
+        cls.Account = cls.env["outlook.sync.account"]
+
+    @classmethod
+    def connected_account(cls, user, access_token="at", refresh_token="rt", expires_in=3600):
+        account = cls.env["outlook.sync.account"]._for_user(user).sudo()
+        account.write(
+            {
+                "state": "connected",
+                "access_token": access_token,
+                "refresh_token": refresh_token,
+                "token_expires_at": datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=expires_in),
+            }
+        )
+        return account
+
+    def event(self, user, name="Meeting", partners=None, **values):
+        start = datetime(2026, 12, 1, 9, 0)
+        return (
+            self.env["calendar.event"]
+            .with_user(user)
+            .create(
+                {
+                    "name": name,
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "partner_ids": [(6, 0, (partners or user.partner_id).ids)],
+                    **values,
+                }
+            )
+        )
+
+
+class EmulatorCase(OutlookSyncCase):
+    """An in-process Graph emulator, with both endpoints pointing at it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.emulator = Emulator.start()
+        cls.addClassCleanup(cls.emulator.stop)
+        configure(cls.env, cls.emulator.url)
+
+    def setUp(self):
+        super().setUp()
+        self.emulator.reset()
+
+    def emulator_account(self, user):
+        return connect_with_emulator(self.env, self.emulator, user)

@@ -1,0 +1,88 @@
+from odoo.tests import tagged
+
+from ..models.calendar_event import APPLYING_CONTEXT_KEY
+from .common import OutlookSyncCase
+
+
+@tagged("post_install", "-at_install")
+class TestChangeTracking(OutlookSyncCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account_a = cls.connected_account(cls.user_a)
+        cls.account_b = cls.connected_account(cls.user_b)
+        cls.cron = cls.env.ref("outlook_calendar_sync.ir_cron_outlook_sync")
+
+    def links(self, event):
+        return self.env["outlook.sync.link"].search([("event_id", "=", event.id)])
+
+    def triggers(self):
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
+
+    def test_create_marks_organizer_and_attendees_and_triggers_cron(self):
+        before = self.triggers()
+        event = self.event(self.user_a, partners=self.user_a.partner_id | self.user_b.partner_id)
+        links = self.links(event)
+        self.assertEqual(links.account_id, self.account_a | self.account_b)
+        self.assertTrue(all(links.mapped("dirty")))
+        self.assertTrue(self.account_a.dirty and self.account_b.dirty)
+        self.assertGreater(self.triggers(), before)
+
+    def test_unrelated_write_does_not_mark(self):
+        event = self.event(self.user_a)
+        self.links(event).write({"dirty": False})
+        event.write({"res_id": 0})
+        self.assertFalse(self.links(event).dirty)
+        event.write({"name": "Renamed"})
+        self.assertTrue(self.links(event).dirty)
+
+    def test_stopped_or_unconnected_accounts_do_not_track(self):
+        self.account_b.action_stop()
+        user_c = self.env["res.users"].create({"name": "Carol", "login": "ocs_carol", "email": "c@example.com"})
+        event = self.event(self.user_a, partners=self.user_a.partner_id | self.user_b.partner_id | user_c.partner_id)
+        self.assertEqual(self.links(event).account_id, self.account_a)
+
+    def test_changes_applied_from_outlook_are_not_echoed(self):
+        event = self.event(self.user_a)
+        self.links(event).write({"dirty": False})
+        event.with_context(**{APPLYING_CONTEXT_KEY: True}).write({"name": "From Outlook"})
+        self.assertFalse(self.links(event).dirty)
+
+    def test_pause_keeps_accumulating(self):
+        self.env["ir.config_parameter"].sudo().set_param("outlook_calendar_sync.paused", "True")
+        event = self.event(self.user_a)
+        self.links(event).write({"dirty": False})
+        event.write({"name": "Edited while paused"})
+        self.assertTrue(self.links(event).dirty)
+        self.Account._cron_sync_all()
+        self.assertTrue(self.links(event).dirty)
+        self.assertFalse(self.env["outlook.sync.log"].search([("account_id", "=", self.account_a.id)]))
+
+    def test_delete_leaves_tombstones_for_synced_copies(self):
+        event = self.event(self.user_a, partners=self.user_a.partner_id | self.user_b.partner_id)
+        links = self.links(event)
+        links.filtered(lambda link: link.account_id == self.account_a).write(
+            {"remote_id": "AAMk-a", "ical_uid": "uid-1", "dirty": False}
+        )
+        event_id = event.id
+        event.with_user(self.user_a).unlink()
+        tombstones = self.env["outlook.sync.tombstone"].search([("odoo_event_id", "=", event_id)])
+        # Only the mailbox that holds a copy gets one; Bob's link never reached Outlook.
+        self.assertEqual(tombstones.account_id, self.account_a)
+        self.assertEqual(tombstones.remote_id, "AAMk-a")
+        self.assertEqual(tombstones.name, "Meeting")
+        self.assertFalse(self.links(event).exists())
+
+    def test_gather_local_incremental_and_full(self):
+        first = self.event(self.user_a, name="First")
+        second = self.event(self.user_a, name="Second")
+        self.account_a.full_sync_needed = False
+        self.links(first).write({"dirty": False})
+        local = self.account_a._gather_local()
+        self.assertFalse(local["full"])
+        self.assertEqual([event["odoo_id"] for event in local["events"]], [second.id])
+        self.assertEqual(local["events"][0]["name"], "Second")
+        self.assertEqual(local["events"][0]["attendees"][0]["email"], "alice@example.com")
+        self.account_a.full_sync_needed = True
+        full = self.account_a._gather_local()
+        self.assertEqual({event["odoo_id"] for event in full["events"]}, {first.id, second.id})

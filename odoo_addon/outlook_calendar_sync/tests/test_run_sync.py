@@ -1,0 +1,99 @@
+from datetime import datetime, timedelta, timezone
+
+from odoo.tests import tagged
+
+from .common import EmulatorCase
+
+
+@tagged("post_install", "-at_install")
+class TestRunSync(EmulatorCase):
+    def logs(self, account):
+        return self.env["outlook.sync.log"].search([("account_id", "=", account.id)])
+
+    def test_run_connects_and_says_no_event_moved(self):
+        account = self.emulator_account(self.user_a)
+        self.event(self.user_a)
+        log = account._run_sync(trigger="button")
+        self.assertEqual(log.status, "not_available")
+        self.assertIn("not available in this build", log.message)
+        self.assertIn("1 local change(s) stay queued", log.message)
+        self.assertEqual(account.state, "connected")
+        self.assertEqual(account.mailbox, "alice@example.com")
+        self.assertFalse(account.last_sync_at, "no exchange happened, so no sync is claimed")
+        self.assertTrue(account.last_run_at)
+        self.assertTrue(account.dirty, "queued changes stay queued")
+        self.assertEqual(log.user_id, self.user_a)
+        self.assertGreaterEqual(log.duration, 0.0)
+
+    def test_expired_access_token_is_refreshed_and_rotation_stored(self):
+        account = self.emulator_account(self.user_a).sudo()
+        old_refresh = account.refresh_token
+        account.token_expires_at = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=5)
+        self.emulator.expire_tokens("alice@example.com")
+        log = account._run_sync()
+        self.assertEqual(log.status, "not_available", log.message)
+        self.assertNotEqual(account.refresh_token, old_refresh)
+        self.assertGreater(account.token_expires_at, datetime.now(timezone.utc).replace(tzinfo=None))
+
+    def test_revoked_consent_asks_to_reconnect(self):
+        account = self.emulator_account(self.user_a).sudo()
+        account.token_expires_at = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=5)
+        self.emulator.expire_tokens("alice@example.com")
+        self.emulator.oauth(revoke_mailbox="alice@example.com")
+        log = account._run_sync()
+        self.assertEqual(log.status, "failed")
+        self.assertEqual(account.state, "reconnect")
+        self.assertIn("reconnect the Outlook account", account.last_error)
+        self.assertNotIn(account.refresh_token, log.message)
+
+    def test_one_users_failure_does_not_stop_the_others(self):
+        alice = self.emulator_account(self.user_a).sudo()
+        bob = self.emulator_account(self.user_b)
+        alice.write({"access_token": "garbage", "refresh_token": "garbage"})
+        self.Account._cron_sync_all()
+        self.assertEqual(self.logs(alice).status, "failed")
+        self.assertIn(alice.state, ("error", "reconnect"))
+        self.assertEqual(self.logs(bob).status, "not_available")
+        self.assertEqual(bob.state, "connected")
+
+    def test_cron_skips_stopped_and_unconfigured(self):
+        account = self.emulator_account(self.user_a)
+        account.action_stop()
+        self.Account._cron_sync_all()
+        self.assertFalse(self.logs(account))
+        account.action_restart()
+        self.env["ir.config_parameter"].sudo().set_param("outlook_calendar_sync.enabled", "False")
+        self.Account._cron_sync_all()
+        self.assertFalse(self.logs(account))
+
+    def test_button_refuses_when_paused(self):
+        account = self.emulator_account(self.user_a)
+        self.env["ir.config_parameter"].sudo().set_param("outlook_calendar_sync.paused", "True")
+        status = self.Account.with_user(self.user_a).get_outlook_status()
+        self.assertTrue(status["paused"])
+        with self.assertRaisesRegex(Exception, "paused"):
+            self.Account.with_user(self.user_a).action_sync_my_calendar()
+        self.assertFalse(self.logs(account))
+
+    def test_button_runs_for_the_user(self):
+        self.emulator_account(self.user_a)
+        status = self.Account.with_user(self.user_a).action_sync_my_calendar()
+        self.assertEqual(status["state"], "connected")
+        self.assertIn("not available in this build", status["summary"])
+        self.assertEqual(status["mailbox"], "alice@example.com")
+
+    def test_switching_mailbox_starts_over(self):
+        account = self.emulator_account(self.user_a)
+        account.sudo().mailbox = "alice@example.com"
+        event = self.event(self.user_a)
+        link = account.sudo().link_ids
+        link.write({"remote_id": "id-in-alice-mailbox", "dirty": False})
+        account.sudo().write({"delta_state": "{}", "full_sync_needed": False})
+        event.with_user(self.user_a).unlink()
+        self.assertTrue(self.env["outlook.sync.tombstone"].search([("account_id", "=", account.id)]))
+        account._connect(account._tokens(), mailbox="alice.other@example.com")
+        self.assertFalse(account.sudo().link_ids)
+        self.assertFalse(self.env["outlook.sync.tombstone"].search([("account_id", "=", account.id)]))
+        self.assertFalse(account.sudo().delta_state)
+        self.assertTrue(account.full_sync_needed)
+        self.assertEqual(account.mailbox, "alice.other@example.com")

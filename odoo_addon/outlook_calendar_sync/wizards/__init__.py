@@ -1,0 +1,1 @@
+from . import outlook_sync_reset_wizard

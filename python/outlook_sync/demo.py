@@ -17,7 +17,7 @@ import urllib.parse
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from outlook_sync import GraphClient, GraphConfig, OAuth, Tokens
+from outlook_sync import GraphClient, GraphConfig, OAuth, Tokens, sync_mailbox
 from outlook_sync.emulator import Emulator
 
 ORGANIZER = "alice@contoso.example"
@@ -202,6 +202,8 @@ def incremental(emulator: Emulator, alice: GraphClient, delta_link: str | None) 
     cost = emulator.requests()["total"] - before_idle
     print(f"   an unchanged mailbox: {len(idle.events)} items, {cost} request")
 
+
+def totals(emulator: Emulator) -> None:
     counters = emulator.requests()
     say("Totals")
     print(
@@ -211,12 +213,105 @@ def incremental(emulator: Emulator, alice: GraphClient, delta_link: str | None) 
     print(f"   mails Outlook sent: {len(emulator.outbox())}")
 
 
+class OdooStandIn:
+    """A calendar held in memory the way the Odoo addon hands it to the engine, with the state it stores."""
+
+    def __init__(self) -> None:
+        self.events: dict[int, dict[str, Any]] = {}
+        self.state: dict[str, Any] | None = None
+        self.changed: set[int] = set()
+        self.next_id = 1
+
+    def add(self, values: dict[str, Any]) -> int:
+        local_id, self.next_id = self.next_id, self.next_id + 1
+        self.events[local_id] = {**values, "id": local_id}
+        self.changed.add(local_id)
+        return local_id
+
+    def listing(self) -> dict[str, Any]:
+        if self.state is None:
+            return {"kind": "full", "events": [{"values": v, "modified_at": None} for v in self.events.values()]}
+        changed = [{"values": self.events[i], "modified_at": None} for i in sorted(self.changed)]
+        return {"kind": "delta", "changed": changed, "deleted": []}
+
+    def apply(self, result: dict[str, Any]) -> None:
+        """What the addon does with a run's result, in one transaction."""
+        state = result["state"]
+        for op in result["local_ops"]:
+            if op["action"] == "create":
+                local_id, self.next_id = self.next_id, self.next_id + 1
+                self.events[local_id] = {**op["values"], "id": local_id}
+                link = {**op["link"], "local_id": str(local_id)}
+            elif op["action"] == "update":
+                self.events[int(op["local_id"])] = {**op["values"], "id": int(op["local_id"])}
+                link = op["link"]
+            else:
+                self.events.pop(int(op["local_id"]), None)
+                link = None
+            if link:
+                state["links"].append(link)
+        self.state = state
+        self.changed.clear()
+
+
+def two_way(emulator: Emulator, config: GraphConfig, now: datetime) -> None:
+    say("Two-way sync with the engine: an Odoo calendar (held in memory here) and a fresh Outlook mailbox")
+    mailbox = "dana@contoso.example"
+    dana = GraphClient(config, sign_in(config, mailbox))
+    emulator.seed(mailbox, [event(f"Outlook meeting {i + 1}", now + timedelta(days=2 + i, hours=3)) for i in range(3)])
+    odoo = OdooStandIn()
+    fmt = "%Y-%m-%d %H:%M:%S"
+    start = now + timedelta(days=4, hours=6)
+    odoo.add(
+        {
+            "name": "Budget review (from Odoo)",
+            "start": start.strftime(fmt),
+            "stop": (start + timedelta(hours=1)).strftime(fmt),
+            "organizer_email": mailbox,
+            "is_organizer": True,
+            "attendees": [{"email": EXTERNAL, "name": "Carol"}],
+        }
+    )
+
+    def run(title: str) -> None:
+        mails, requests = len(emulator.outbox()), emulator.requests()["total"]
+        result = sync_mailbox(
+            config, dana.tokens, odoo.state, odoo.listing(), mailbox=mailbox, transaction_salt="demo-db/dana"
+        )
+        odoo.apply(result)
+        remote, local = result["report"]["remote"], result["report"]["local"]
+        print(
+            f"   {title}: Outlook +{remote['created']} ~{remote['updated']} -{remote['deleted']}, "
+            f"Odoo +{local['created']} ~{local['updated']} -{local['deleted']}, "
+            f"{emulator.requests()['total'] - requests} Graph request(s), "
+            f"{len(emulator.outbox()) - mails} mail(s)"
+        )
+
+    run("first sync")
+    renamed = next(e for e in emulator.events(mailbox) if e["subject"] == "Outlook meeting 2")
+    dana.update_event(renamed["id"], {"subject": "Outlook meeting 2 (agenda attached)"})
+    budget = next(i for i, v in odoo.events.items() if v["name"].startswith("Budget review"))
+    odoo.events[budget]["location"] = "Room 2.12"
+    odoo.changed.add(budget)
+    run("one edit on each side")
+    run("nothing changed")
+    print(f"   Odoo now holds: {', '.join(sorted(v['name'] for v in odoo.events.values()))}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m outlook_sync.demo", description=__doc__)
     parser.add_argument("--service-time-ms", type=int, default=50, help="simulated Graph time per request")
     args = parser.parse_args(argv)
     with Emulator.start() as emulator:
         run(emulator, args.service_time_ms)
+        two_way(
+            emulator,
+            GraphConfig(
+                "demo-client-id", "demo-client-secret", REDIRECT_URI, login_url=emulator.url, graph_url=emulator.url
+            ),
+            datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0),
+        )
+        totals(emulator)
     return 0
 
 

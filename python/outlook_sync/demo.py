@@ -4,7 +4,8 @@ With no arguments it starts our Graph emulator in place of Microsoft 365 (with O
 a simulated service time), signs a user in through the OAuth authorization-code flow with PKCE, and walks
 through what a sync does: a first delta round over a calendar window, creates, an update, a cancellation, an
 attendee's answer, a $batch, a throttled burst, an expired access token, and the incremental delta rounds that
-pick all of it up, printing what Outlook would have mailed to attendees at each step.
+pick all of it up, printing what Outlook would have mailed to attendees at each step. Last, a two-way sync
+through the engine (``sync_mailbox``) between a fresh mailbox and an Odoo-shaped calendar held in memory.
 """
 
 from __future__ import annotations

@@ -12,8 +12,10 @@
 //! - result: `{"local_ops": [...], "state": {...}, "retry_local": [int], "report": {...}, "tokens": Tokens}`.
 //!   Each local op is `{"action": "create"|"update"|"delete", "remote_id", "local_id", "values", "link",
 //!   "previous"}`: apply them and store `state` in one transaction, adding each op's `link` when it succeeded
-//!   (for a create, with `link["local_id"]` set to the new record id as a string) or its `previous` when it
-//!   failed. Store `tokens` after every call: the refresh token rotates.
+//!   (for a create, with `link["local_id"]` set to the new record id as a string). When a write failed,
+//!   store its `previous` instead AND append its Outlook id (`remote_id`, or for a delete
+//!   `previous["remote_id"]`) to `state["pending_remote"]`: the delta link has moved past that change, so this
+//!   is how the next run reads it again. Store `tokens` after every call: the refresh token rotates.
 
 use jiff::{SignedDuration, Timestamp};
 use outlook_graph::{GraphClient, OAuthClient};

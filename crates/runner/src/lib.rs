@@ -18,9 +18,11 @@
 //!    organizer), never duplicated.
 //! 3. **Push** Outlook in `$batch` envelopes of 20: creates carry the engine's deterministic
 //!    `transactionId` (a retry after a lost response finds the first event instead of duplicating
-//!    it), updates send only the changed property groups (nothing at all when nothing a person would
-//!    notice changed), deletes treat `404` as done. Each item has its own outcome; a failed item is
-//!    reported and retried next run.
+//!    it; if that event was deleted since, Graph still refuses the id, and the create moves on to
+//!    the next id of a deterministic chain, which later runs recognise too), updates send only the
+//!    changed property groups (nothing at all when nothing a person would notice changed), deletes
+//!    treat `404` as done. Each item has its own outcome; a failed item is reported and retried
+//!    next run.
 //! 4. **Return** the Odoo writes ([`LocalWrite`]), the new [`SyncState`] and a [`Report`] (counts per
 //!    side, failures with reasons, conflicts with the losing content, mails Outlook sends, requests).
 //!
@@ -30,8 +32,11 @@
 //! # Caller contract (the Odoo addon)
 //!
 //! - Apply [`RunOutput::local_ops`] and store [`RunOutput::state`] in one transaction. For each
-//!   write, store its `link` on success (for a create, with `local_id` set to the new record's id)
-//!   or its `previous` link on failure.
+//!   write, store its `link` on success (for a create, with `local_id` set to the new record's id);
+//!   on failure, store its `previous` link *and* list its Outlook id in the state's
+//!   `pending_remote` ([`SyncState::keep_unapplied`] does both): the stored delta link has moved
+//!   past that change, so without it an Outlook event whose copy Odoo refused would never be
+//!   offered again.
 //! - Keep dirty flags / tombstones of [`RunOutput::retry_local`] and list them again next run.
 //! - The values of a written record must read back unchanged (same fields, same normalisation):
 //!   the link records the hash of what was written, so anything Odoo alters reads as a local edit.

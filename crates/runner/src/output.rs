@@ -13,7 +13,8 @@ pub struct RunOutput {
     /// Writes for the addon to apply to Odoo, in one transaction with [`RunOutput::state`].
     pub local_ops: Vec<LocalWrite>,
     /// The state to store. Its links are those no local write depends on: add each write's
-    /// [`LocalWrite::link`] when the write succeeded, its [`LocalWrite::previous`] when it failed.
+    /// [`LocalWrite::link`] when the write succeeded; when it failed, pass the write to
+    /// [`SyncState::keep_unapplied`].
     pub state: SyncState,
     /// Odoo ids whose change was not carried over: keep their dirty flags or tombstones and list
     /// them again next run.
@@ -36,7 +37,8 @@ pub struct LocalWrite {
     /// The link to store when the write succeeded; for a create, set its `local_id` to the new
     /// record's id first (it is empty here). `None` for a delete.
     pub link: Option<Link>,
-    /// The link to keep when the write failed (`None` when there was none).
+    /// The link to keep when the write failed (`None` when there was none); see
+    /// [`SyncState::keep_unapplied`], which also has the next run read the event again.
     pub previous: Option<Link>,
 }
 

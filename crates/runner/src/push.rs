@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use outlook_engine::{Outcome, Plan, RemoteOp, WrittenItem};
-use outlook_graph::{BatchRequest, GraphClient, GraphError, MAX_BATCH_SIZE, Method};
+use outlook_graph::{BatchRequest, BatchResponse, GraphClient, GraphError, MAX_BATCH_SIZE, Method};
 use outlook_model::Event;
 use outlook_model::graph::{diff_to_graph_patch, event_from_graph, to_graph_create};
 use serde_json::{Value, json};
@@ -15,6 +15,8 @@ use crate::mails;
 use crate::output::{Mails, Report};
 use crate::pull::RemoteView;
 use crate::state::{Link, RunOptions};
+
+const LOG: &str = "outlook_sync::runner";
 
 /// One remote op, prepared.
 pub(crate) struct Prepared {
@@ -241,7 +243,7 @@ pub(crate) async fn send(
     prepared: &[Prepared],
     report: &mut Report,
 ) -> Pushed {
-    let mut requests = Vec::new();
+    let mut requests: Vec<BatchRequest> = Vec::new();
     let mut slots = Vec::new();
     for (index, item) in prepared.iter().enumerate() {
         if let Action::Send(request) = &item.action {
@@ -260,7 +262,8 @@ pub(crate) async fn send(
     if !requests.is_empty() {
         report.requests += requests.len().div_ceil(MAX_BATCH_SIZE);
         let methods: Vec<Method> = requests.iter().map(|r| r.method.clone()).collect();
-        let results = client.batch(requests).await;
+        let mut results = client.batch(requests.clone()).await;
+        recreate_deleted_copies(client, &mut requests, &mut results, report).await;
         for ((index, method), result) in slots.into_iter().zip(methods).zip(results) {
             let outcome = match (method == Method::DELETE, result) {
                 (true, Ok(_)) | (true, Err(GraphError::Api { status: 404, .. })) => {
@@ -306,4 +309,70 @@ pub(crate) async fn send(
             .collect(),
         written,
     }
+}
+
+/// How many times one run moves a create on to the next `transactionId` of its chain.
+pub(crate) const MAX_TRANSACTION_CHAIN: usize = 4;
+
+/// Graph refuses a `transactionId` it has seen before even when the event created with it was
+/// deleted since (the graph client found no event carrying it): our copy was created by a run
+/// whose result was never stored (a crash, a lost response), then deleted in Outlook. Retrying
+/// with the same id would fail on every run for good, so the create moves on to the next id of a
+/// deterministic chain (each derived from the one refused), which stays idempotent: a later retry
+/// walks the same chain and finds the event created with any of its ids.
+async fn recreate_deleted_copies(
+    client: &GraphClient,
+    requests: &mut [BatchRequest],
+    results: &mut [Result<BatchResponse, GraphError>],
+    report: &mut Report,
+) {
+    for _ in 0..MAX_TRANSACTION_CHAIN {
+        let refused: Vec<usize> = results
+            .iter()
+            .enumerate()
+            .filter(|(index, result)| {
+                requests[*index].method == Method::POST
+                    && matches!(result, Err(error) if error.api_code()
+                        .is_some_and(|code| code.eq_ignore_ascii_case("ErrorDuplicateTransactionId")))
+            })
+            .map(|(index, _)| index)
+            .collect();
+        if refused.is_empty() {
+            return;
+        }
+        let mut retries = Vec::new();
+        for index in &refused {
+            let body = requests[*index]
+                .body
+                .as_mut()
+                .and_then(Value::as_object_mut);
+            let Some(body) = body else { continue };
+            let Some(refused_id) = body.get("transactionId").and_then(Value::as_str) else {
+                continue;
+            };
+            let next = next_transaction_id(refused_id);
+            log::info!(
+                target: LOG,
+                "transactionId {refused_id} was used by a copy deleted since; creating with {next}"
+            );
+            body.insert("transactionId".to_owned(), json!(next));
+            retries.push(*index);
+        }
+        if retries.is_empty() {
+            return;
+        }
+        report.requests += retries.len().div_ceil(MAX_BATCH_SIZE);
+        let resent = client
+            .batch(retries.iter().map(|i| requests[*i].clone()).collect())
+            .await;
+        for (index, result) in retries.into_iter().zip(resent) {
+            results[index] = result;
+        }
+    }
+}
+
+/// The `transactionId` a create moves on to after `refused` turned out to belong to a deleted
+/// copy (a hash of the refused id, so the chain depends only on the first one).
+pub(crate) fn next_transaction_id(refused: &str) -> String {
+    outlook_engine::transaction_id(refused, "next-after-deleted-copy", None)
 }

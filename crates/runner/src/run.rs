@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use outlook_engine::{
-    Listing, LocalItem, LocalOp, OpRef, OpReport, Outcome, Plan, PlanConfig, RemoteOp, Side,
-    Status, WrittenItem, apply_results, apply_updates, plan,
+    Listing, LocalItem, LocalOp, OpRef, OpReport, Outcome, Plan, PlanConfig, RemoteItem, RemoteOp,
+    Side, Status, WrittenItem, apply_results, apply_updates, plan, transaction_id,
 };
 use outlook_graph::GraphClient;
 use outlook_model::Event;
@@ -16,7 +16,7 @@ use crate::output::{
     ConflictReport, ItemFailure, LocalAction, LocalWrite, PlannedOp, Report, RunOutput,
 };
 use crate::pull::{RemoteView, pull};
-use crate::push::{Action, prepare, send};
+use crate::push::{Action, MAX_TRANSACTION_CHAIN, next_transaction_id, prepare, send};
 use crate::state::{FirstSync, Link, RunInput, RunOptions, SyncState};
 
 const LOG: &str = "outlook_sync::runner";
@@ -55,7 +55,7 @@ pub async fn run(
         ..Report::default()
     };
     let links = index_links(&state, options)?;
-    let remote = pull(client, &state, &links, options, &mut report).await?;
+    let mut remote = pull(client, &state, &links, options, &mut report).await?;
 
     let mut excluded: HashSet<String> = state.excluded_local.iter().cloned().collect();
     let local = read_local(&local, &links, &excluded, options, &mut report);
@@ -65,6 +65,7 @@ pub async fn run(
         allow_emptied_side: false,
     };
     let statuses: Vec<Status> = state.links.iter().map(|l| l.status.clone()).collect();
+    fold_transaction_chains(&mut remote.listing, &local.listing, &statuses, options);
     let plan_error = |source| RunError::Plan {
         mailbox: options.mailbox.clone(),
         source,
@@ -256,6 +257,50 @@ pub async fn run(
         retry_local,
         report,
     })
+}
+
+/// An event created under a later id of a create's `transactionId` chain (see
+/// `push::recreate_deleted_copies`) is shown to the engine under the chain's first id, the one the
+/// engine derives, so it links that event to its local item instead of copying it back to Odoo.
+fn fold_transaction_chains(
+    remote: &mut Listing<RemoteItem>,
+    local: &Listing<LocalItem>,
+    statuses: &[Status],
+    options: &RunOptions,
+) {
+    let items = match remote {
+        Listing::Full { items } => items,
+        Listing::Delta { changed, .. } => changed,
+    };
+    if items.iter().all(|item| item.transaction_id.is_none()) {
+        return;
+    }
+    let locals = match local {
+        Listing::Full { items } => items,
+        Listing::Delta { changed, .. } => changed,
+    };
+    let salt = options.transaction_salt.as_str();
+    let firsts = locals
+        .iter()
+        .map(|item| transaction_id(salt, &item.id, None))
+        .chain(
+            statuses
+                .iter()
+                .map(|s| transaction_id(salt, &s.local_id, Some(&s.remote_id))),
+        );
+    let mut chained: HashMap<String, String> = HashMap::new();
+    for first in firsts {
+        let mut id = first.clone();
+        for _ in 0..MAX_TRANSACTION_CHAIN {
+            id = next_transaction_id(&id);
+            chained.insert(id.clone(), first.clone());
+        }
+    }
+    for item in items.iter_mut() {
+        if let Some(first) = item.transaction_id.as_ref().and_then(|t| chained.get(t)) {
+            item.transaction_id = Some(first.clone());
+        }
+    }
 }
 
 /// Hands each local write the link it settles (taken out of `new_links`, which the state keeps)

@@ -6,6 +6,8 @@ use outlook_model::Event;
 use outlook_model::odoo::OdooEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::output::LocalWrite;
+
 /// The state stored per mailbox link between runs; commit the returned one together with the local
 /// writes, in one transaction.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -29,6 +31,26 @@ pub struct SyncState {
     /// sign that a series lost occurrences (which would make the next run re-read every series).
     #[serde(default)]
     pub deleted_remote: Vec<String>,
+}
+
+impl SyncState {
+    /// Records that the addon could not apply `write` (the caller contract's failure path): keeps
+    /// its [`LocalWrite::previous`] link and has the next run read the Outlook event again by id,
+    /// since the delta link stored with this state has already moved past its change.
+    pub fn keep_unapplied(&mut self, write: &LocalWrite) {
+        let remote_id = write
+            .remote_id
+            .clone()
+            .or_else(|| write.previous.as_ref().map(|l| l.status.remote_id.clone()));
+        if let Some(previous) = &write.previous {
+            self.links.push(previous.clone());
+        }
+        if let Some(id) = remote_id
+            && !self.pending_remote.contains(&id)
+        {
+            self.pending_remote.push(id);
+        }
+    }
 }
 
 /// A linked pair: the engine's status plus the remote event as last synced, which turns a local

@@ -638,6 +638,174 @@ async fn a_lost_create_response_does_not_duplicate_on_the_next_run() {
     assert_eq!(env.mails().await.len(), 1, "one invitation in all");
 }
 
+/// Found by the state-machine test: a run creates the Odoo event in Outlook and crashes before
+/// commit, then someone deletes that copy in Outlook. Graph keeps refusing the create's
+/// `transactionId`, and no event carries it any more; the create must move on instead of failing
+/// on every run for good (here twice over, so the create walks two steps of its id chain).
+#[tokio::test]
+async fn a_create_whose_unstored_copy_was_deleted_in_outlook_is_made_again() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    env.seed(vec![graph_event(
+        "Keep me",
+        "2026-06-09T11:00:00",
+        "2026-06-09T12:00:00",
+    )])
+    .await;
+    odoo.add(odoo_event(
+        "Board meeting",
+        "2026-06-05 13:00:00",
+        "2026-06-05 14:00:00",
+        &[],
+    ));
+    for round in 0..2 {
+        // A run whose output is thrown away (the process died before committing it).
+        let input = RunInput {
+            state: odoo.state.clone(),
+            local: odoo.listing(),
+        };
+        let crashed = run(&env.client, input, &options()).await.unwrap();
+        assert!(
+            crashed.report.failures.is_empty(),
+            "round {round}: {:?}",
+            crashed.report.failures
+        );
+        let copy = env
+            .outlook()
+            .await
+            .into_iter()
+            .find(|e| e["subject"] == "Board meeting")
+            .unwrap();
+        env.delete_in_outlook(copy["id"].as_str().unwrap()).await;
+    }
+
+    let output = odoo.sync(&env, &options()).await;
+    assert!(
+        output.report.failures.is_empty(),
+        "{:?}",
+        output.report.failures
+    );
+    assert_eq!(output.report.remote.created, 1);
+    assert_eq!(subjects(&env.outlook().await), ["Board meeting", "Keep me"]);
+    assert_eq!(odoo.records.len(), 2);
+    assert_eq!(odoo.state.links.len(), 2);
+    // Settled: the echo and an idle run change nothing.
+    odoo.sync(&env, &options()).await;
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert_eq!(env.outlook().await.len(), 2);
+}
+
+/// As above, but the last copy survives and the Odoo event is edited before the next run: the
+/// copy (created under a later id of the chain, so neither `transactionId` nor content match)
+/// is still recognised as the event's own, not copied back to Odoo as a new event.
+#[tokio::test]
+async fn a_copy_made_under_a_later_transaction_id_is_linked_not_duplicated() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    env.seed(vec![graph_event(
+        "Keep me",
+        "2026-06-09T11:00:00",
+        "2026-06-09T12:00:00",
+    )])
+    .await;
+    let id = odoo.add(odoo_event(
+        "Board meeting",
+        "2026-06-05 13:00:00",
+        "2026-06-05 14:00:00",
+        &[],
+    ));
+    for round in 0..2 {
+        let input = RunInput {
+            state: odoo.state.clone(),
+            local: odoo.listing(),
+        };
+        let crashed = run(&env.client, input, &options()).await.unwrap();
+        assert!(crashed.report.failures.is_empty(), "round {round}");
+        if round == 0 {
+            let copy = env
+                .outlook()
+                .await
+                .into_iter()
+                .find(|e| e["subject"] == "Board meeting")
+                .unwrap();
+            env.delete_in_outlook(copy["id"].as_str().unwrap()).await;
+        }
+    }
+    odoo.records.get_mut(&id).unwrap().name = Some("Board meeting (agenda)".into());
+
+    let output = odoo.sync(&env, &options()).await;
+    assert!(
+        output.report.failures.is_empty(),
+        "{:?}",
+        output.report.failures
+    );
+    // Only "Keep me" comes to Odoo; the copy is linked to its event (the two versions differ,
+    // a conflict settled by policy and reported).
+    assert_eq!(output.report.local.created, 1, "{:?}", output.report);
+    assert_eq!(output.report.conflicts.len(), 1, "{:?}", output.report);
+    assert_eq!(env.outlook().await.len(), 2);
+    assert_eq!(odoo.records.len(), 2);
+    assert_eq!(odoo.state.links.len(), 2);
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+}
+
+/// Found by the state-machine test: when Odoo cannot apply a write, keeping only the previous
+/// link lost the Outlook change for good (the stored delta link is already past it).
+/// [`SyncState::keep_unapplied`] also has the next run read the event again.
+#[tokio::test]
+async fn an_odoo_write_the_addon_could_not_apply_is_offered_again() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (_, remote) = synced_pair(&env, &mut odoo).await;
+    let created = env
+        .seed(vec![graph_event(
+            "New in Outlook",
+            "2026-06-12T11:00:00",
+            "2026-06-12T12:00:00",
+        )])
+        .await;
+    env.patch_in_outlook(&remote, json!({"subject": "Lunch, moved"}))
+        .await;
+
+    // Odoo refuses both writes (a constraint, an access rule): the contract's failure path.
+    let input = RunInput {
+        state: odoo.state.clone(),
+        local: odoo.listing(),
+    };
+    let output = run(&env.client, input, &options()).await.unwrap();
+    assert_eq!(output.local_ops.len(), 2, "{:?}", output.local_ops);
+    let mut state = output.state.clone();
+    for write in &output.local_ops {
+        state.keep_unapplied(write);
+    }
+    assert!(state.pending_remote.contains(&created[0]));
+    assert!(state.pending_remote.contains(&remote));
+    odoo.state = state;
+
+    // The next run offers both again, though the delta has nothing new.
+    let retry = odoo.sync(&env, &options()).await;
+    assert_eq!(
+        (retry.report.local.created, retry.report.local.updated),
+        (1, 1),
+        "{:?}",
+        retry.report
+    );
+    let mut names: Vec<_> = odoo
+        .records
+        .values()
+        .filter_map(|r| r.name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["Keep me", "Lunch, moved", "New in Outlook", "Odoo review"]
+    );
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+}
+
 #[tokio::test]
 async fn a_dry_run_writes_nothing_and_predicts_the_mails() {
     let env = Env::new().await;

@@ -1,0 +1,1191 @@
+//! State-machine property test of whole sync runs against the Graph emulator.
+//!
+//! Each case starts from a fresh emulator mailbox and an in-memory stand-in for the Odoo addon,
+//! then applies random steps: edits on either side (creates, subject / time / location edits,
+//! deletes; some Odoo events invite one or two external attendees, some are weekly series), and
+//! sync runs with random faults queued first (`429`, `503`, `500`, a response lost after the write
+//! took effect, a connection reset) and, sometimes, a crash mid-run (Outlook was written, the
+//! output is thrown away and nothing is stored) or an Odoo write the addon fails to apply (the
+//! contract's failure path, [`outlook_runner::SyncState::keep_unapplied`]). After every run that
+//! completed, the test clears the leftover faults, runs once more without faults and checks:
+//!
+//! - both sides hold the same events, one-to-one through the stored links (subject, start, end and
+//!   location compared; no duplicate on either side);
+//! - every edit made since the last check is on both sides, unless a run reported a conflict on
+//!   that event (the losing version is in the report);
+//! - a further run writes nothing to Graph, plans nothing and mails no one, and the one after it
+//!   costs only the delta;
+//! - mails: each attendee is invited once per Outlook event, updated only for Odoo edits and at
+//!   most once per edit, cancelled only for Odoo deletions; every Odoo create and every Odoo edit
+//!   that survives does mail; and a run without faults mails exactly what its report says.
+//!
+//! One emulator serves the whole process (`POST /_emulator/reset` between cases). The default is a
+//! quick CI run; a long run:
+//!
+//! ```text
+//! PROPTEST_CASES=300 SYNC_SM_STEPS=16 cargo test -p outlook-runner --test state_machine
+//! ```
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use outlook_emulator::EmulatorHandle;
+use outlook_engine::{Conflict, Side};
+use outlook_graph::{ClientOptions, Endpoints, GraphClient, Secret, TokenSet, http_client};
+use outlook_model::odoo::OdooEvent;
+use outlook_runner::{
+    ConflictPolicy, FirstSync, LocalAction, LocalEvent, LocalListing, RunInput, RunOptions,
+    RunOutput, SyncState, run,
+};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde_json::{Value, json};
+
+const MAILBOX: &str = "owner@contoso.com";
+const ATTENDEES: [&str; 2] = ["ann@fabrikam.com", "bob@fabrikam.com"];
+/// Present on both sides from the start and never touched, so no step empties a side (which
+/// would trip the engine's safety stop, a behaviour tested elsewhere).
+const ANCHOR: &str = "Anchor";
+
+fn emulator_url() -> String {
+    static EMULATOR: OnceLock<EmulatorHandle> = OnceLock::new();
+    EMULATOR
+        .get_or_init(|| outlook_emulator::start("127.0.0.1:0".parse().unwrap()).unwrap())
+        .base_url()
+        .to_owned()
+}
+
+fn env_number(name: &str, default: u32) -> u32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+#[derive(Clone, Debug)]
+enum Field {
+    /// A fresh subject.
+    Subject,
+    /// A new start (one hour long), in December 2026.
+    Time { day: i8, hour: i8 },
+    /// A fresh location, or none.
+    Location { clear: bool },
+}
+
+#[derive(Clone, Copy, Debug)]
+enum FaultKind {
+    Throttle429,
+    Throttle503,
+    Error500,
+    LoseResponse,
+    Reset,
+}
+
+#[derive(Clone, Debug)]
+struct Fault {
+    kind: FaultKind,
+    /// Only requests of this method (`None`: the next request whatever it is).
+    method: Option<&'static str>,
+    /// Only requests whose path contains this (`/events` reaches the items of a `$batch`).
+    path: Option<&'static str>,
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    OdooCreate {
+        day: i8,
+        hour: i8,
+        attendees: i8,
+        /// Weekly, three times, on the start's weekday.
+        weekly: bool,
+    },
+    OdooEdit {
+        pick: Index,
+        field: Field,
+    },
+    OdooDelete {
+        pick: Index,
+    },
+    OutlookCreate {
+        day: i8,
+        hour: i8,
+    },
+    OutlookEdit {
+        pick: Index,
+        field: Field,
+    },
+    OutlookDelete {
+        pick: Index,
+    },
+    Sync {
+        faults: Vec<Fault>,
+        crash: bool,
+        delta: bool,
+        /// The addon fails to apply one of the run's Odoo writes (picked by this index).
+        fail_local: Option<Index>,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    policy: ConflictPolicy,
+    odoo: Vec<(i8, i8, i8)>,
+    outlook: Vec<(i8, i8)>,
+    steps: Vec<Step>,
+}
+
+fn field() -> impl Strategy<Value = Field> {
+    prop_oneof![
+        Just(Field::Subject),
+        (1i8..=28, 8i8..=17).prop_map(|(day, hour)| Field::Time { day, hour }),
+        any::<bool>().prop_map(|clear| Field::Location { clear }),
+    ]
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    let kind = prop_oneof![
+        Just(FaultKind::Throttle429),
+        Just(FaultKind::Throttle503),
+        Just(FaultKind::Error500),
+        Just(FaultKind::LoseResponse),
+        Just(FaultKind::Reset),
+    ];
+    let method = prop_oneof![
+        Just(None),
+        Just(Some("GET")),
+        Just(Some("POST")),
+        Just(Some("PATCH")),
+        Just(Some("DELETE")),
+    ];
+    let path = prop_oneof![Just(None), Just(Some("/events"))];
+    (kind, method, path).prop_map(|(kind, method, path)| Fault { kind, method, path })
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        2 => (1i8..=28, 8i8..=17, 0i8..=2, prop::bool::weighted(0.2)).prop_map(
+            |(day, hour, attendees, weekly)| Step::OdooCreate { day, hour, attendees, weekly }
+        ),
+        3 => (any::<Index>(), field()).prop_map(|(pick, field)| Step::OdooEdit { pick, field }),
+        1 => any::<Index>().prop_map(|pick| Step::OdooDelete { pick }),
+        2 => (1i8..=28, 8i8..=17).prop_map(|(day, hour)| Step::OutlookCreate { day, hour }),
+        3 => (any::<Index>(), field()).prop_map(|(pick, field)| Step::OutlookEdit { pick, field }),
+        1 => any::<Index>().prop_map(|pick| Step::OutlookDelete { pick }),
+        3 => (
+            prop::collection::vec(fault(), 0..=2),
+            prop::bool::weighted(0.2),
+            any::<bool>(),
+            prop::option::weighted(0.25, any::<Index>()),
+        )
+            .prop_map(|(faults, crash, delta, fail_local)| Step::Sync {
+                faults,
+                crash,
+                delta,
+                fail_local,
+            }),
+    ]
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let steps = env_number("SYNC_SM_STEPS", 8) as usize;
+    (
+        prop_oneof![
+            Just(ConflictPolicy::LatestWins),
+            Just(ConflictPolicy::LocalWins),
+            Just(ConflictPolicy::RemoteWins),
+        ],
+        prop::collection::vec((1i8..=28, 8i8..=17, 0i8..=2), 0..=2),
+        prop::collection::vec((1i8..=28, 8i8..=17), 0..=2),
+        prop::collection::vec(step(), 1..=steps),
+    )
+        .prop_map(|(policy, odoo, outlook, steps)| Case {
+            policy,
+            odoo,
+            outlook,
+            steps,
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Content as both sides are compared: subject, start, end (UTC, to the minute), location.
+
+type Content = (String, String, String, String);
+
+fn odoo_content(values: &OdooEvent) -> Content {
+    let minute = |t: Option<DateTime>| {
+        t.map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default()
+    };
+    (
+        values.name.clone().unwrap_or_default(),
+        minute(values.start),
+        minute(values.stop),
+        values.location.clone().unwrap_or_default(),
+    )
+}
+
+fn outlook_content(event: &Value) -> Content {
+    let minute = |v: &Value| v.as_str().unwrap_or_default().chars().take(16).collect();
+    (
+        event["subject"].as_str().unwrap_or_default().to_owned(),
+        minute(&event["start"]["dateTime"]),
+        minute(&event["end"]["dateTime"]),
+        event["location"]["displayName"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+fn start_end(day: i8, hour: i8) -> (DateTime, DateTime) {
+    let start = jiff::civil::date(2026, 12, day).at(hour, 0, 0, 0);
+    (start, start + jiff::Span::new().hours(1))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Odoo side
+
+struct Record {
+    values: OdooEvent,
+    modified_at: Timestamp,
+}
+
+/// The addon reduced to the caller contract: records with dirty flags and tombstones, and the
+/// stored state, replaced only when a run completes.
+#[derive(Default)]
+struct Odoo {
+    records: BTreeMap<i64, Record>,
+    state: SyncState,
+    next_id: i64,
+    dirty: BTreeSet<i64>,
+    tombstones: BTreeSet<i64>,
+}
+
+impl Odoo {
+    fn insert(&mut self, mut values: OdooEvent) -> i64 {
+        self.next_id += 1;
+        values.id = Some(self.next_id);
+        self.records.insert(
+            self.next_id,
+            Record {
+                values,
+                modified_at: Timestamp::now(),
+            },
+        );
+        self.next_id
+    }
+
+    /// A person's edit: the record is dirty.
+    fn touch(&mut self, id: i64) {
+        if let Some(record) = self.records.get_mut(&id) {
+            record.modified_at = Timestamp::now();
+        }
+        self.dirty.insert(id);
+    }
+
+    fn listing(&self, delta: bool) -> LocalListing {
+        let event = |id: &i64| {
+            self.records.get(id).map(|r| LocalEvent {
+                values: r.values.clone(),
+                modified_at: Some(r.modified_at),
+            })
+        };
+        if delta {
+            LocalListing::Delta {
+                changed: self.dirty.iter().filter_map(event).collect(),
+                deleted: self.tombstones.iter().copied().collect(),
+            }
+        } else {
+            LocalListing::Full {
+                events: self.records.keys().filter_map(event).collect(),
+            }
+        }
+    }
+
+    /// Applies a completed run's writes and stores its state, in one "transaction". The write
+    /// picked by `fail` cannot be applied (a constraint, an access rule): the contract's failure
+    /// path is taken for it instead.
+    fn commit(&mut self, output: RunOutput, fail: Option<Index>) {
+        let mut state = output.state;
+        let failing = fail
+            .filter(|_| !output.local_ops.is_empty())
+            .map(|pick| pick.index(output.local_ops.len()));
+        for (index, write) in output.local_ops.into_iter().enumerate() {
+            if Some(index) == failing {
+                state.keep_unapplied(&write);
+                continue;
+            }
+            match write.action {
+                LocalAction::Create => {
+                    let mut values = write.values.unwrap();
+                    values.id = None;
+                    let id = self.insert(values);
+                    let mut link = write.link.unwrap();
+                    link.status.local_id = id.to_string();
+                    state.links.push(link);
+                }
+                LocalAction::Update => {
+                    let id = write.local_id.unwrap();
+                    let mut values = write.values.unwrap();
+                    values.id = Some(id);
+                    let record = self.records.get_mut(&id).unwrap();
+                    record.values = values;
+                    record.modified_at = Timestamp::now();
+                    state.links.push(write.link.unwrap());
+                }
+                LocalAction::Delete => {
+                    self.records.remove(&write.local_id.unwrap());
+                }
+            }
+        }
+        let retry: HashSet<i64> = output.retry_local.iter().copied().collect();
+        self.dirty.retain(|id| retry.contains(id));
+        self.tombstones.retain(|id| retry.contains(id));
+        self.state = state;
+    }
+}
+
+fn odoo_event(name: &str, day: i8, hour: i8, attendees: i8) -> OdooEvent {
+    let (start, stop) = start_end(day, hour);
+    let attendees: Vec<Value> = ATTENDEES[..attendees as usize]
+        .iter()
+        .map(|email| json!({"email": email, "name": email, "state": "needsAction"}))
+        .collect();
+    serde_json::from_value(json!({
+        "name": name,
+        "start": start.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        "stop": stop.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        "event_tz": "Europe/Brussels",
+        "attendees": attendees,
+        "organizer_email": MAILBOX,
+        "is_organizer": true,
+    }))
+    .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the checks need to know about the steps since the last check.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Touched {
+    Odoo(i64),
+    Outlook(usize),
+}
+
+#[derive(Default)]
+struct Segment {
+    /// The content each touched item was left with by its last edit (`None`: deleted). Outlook
+    /// items are numbered in `outlook_ids`.
+    touched: HashMap<Touched, Option<Content>>,
+    outlook_ids: Vec<String>,
+    /// Content of edited Outlook items before their first edit since the last check.
+    outlook_before: HashMap<Touched, Content>,
+    /// Meeting edits per Odoo record (creates not counted).
+    odoo_edits: HashMap<i64, usize>,
+    odoo_created: BTreeSet<i64>,
+    odoo_deleted: BTreeSet<i64>,
+    /// Content of the Odoo records at the last check.
+    odoo_before: HashMap<i64, Content>,
+    /// Every (local id, remote id) pair any run handed out since the last check.
+    pairs: HashSet<(String, String)>,
+    conflicts: Vec<Conflict>,
+    mails: Vec<Value>,
+}
+
+impl Segment {
+    fn outlook_key(&mut self, id: &str) -> Touched {
+        let index = match self.outlook_ids.iter().position(|known| known == id) {
+            Some(index) => index,
+            None => {
+                self.outlook_ids.push(id.to_owned());
+                self.outlook_ids.len() - 1
+            }
+        };
+        Touched::Outlook(index)
+    }
+
+    fn remember(&mut self, state: &SyncState, local_ops: &[outlook_runner::LocalWrite]) {
+        let links = state
+            .links
+            .iter()
+            .chain(local_ops.iter().filter_map(|w| w.link.as_ref()));
+        for link in links {
+            self.pairs
+                .insert((link.status.local_id.clone(), link.status.remote_id.clone()));
+        }
+    }
+
+    /// Whether a run reported a conflict on this local or remote id (or on its counterpart).
+    fn in_conflict(&self, local: Option<i64>, remote: Option<&str>) -> bool {
+        let local = local.map(|l| l.to_string());
+        let mut locals: HashSet<String> = local.iter().cloned().collect();
+        let mut remotes: HashSet<String> = remote.iter().map(|r| (*r).to_owned()).collect();
+        for (l, r) in &self.pairs {
+            if locals.contains(l) || remotes.contains(r) {
+                locals.insert(l.clone());
+                remotes.insert(r.clone());
+            }
+        }
+        self.conflicts
+            .iter()
+            .any(|c| locals.contains(&c.local.id) || remotes.contains(&c.remote.id))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The world of one case
+
+struct World {
+    base: String,
+    http: reqwest::Client,
+    token: String,
+    client: GraphClient,
+    options: RunOptions,
+    odoo: Odoo,
+    segment: Segment,
+    counter: u32,
+    log: String,
+}
+
+macro_rules! ensure {
+    ($world:expr, $cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return Err(format!("{}\n--- steps:\n{}", format!($($arg)+), $world.log));
+        }
+    };
+}
+
+impl World {
+    async fn new(policy: ConflictPolicy) -> World {
+        let base = emulator_url();
+        let http = reqwest::Client::new();
+        let ok = http
+            .post(format!("{base}/_emulator/reset"))
+            .send()
+            .await
+            .unwrap();
+        assert!(ok.status().is_success());
+        let tokens: Value = http
+            .post(format!("{base}/_emulator/mailboxes/{MAILBOX}/token"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = tokens["access_token"].as_str().unwrap().to_owned();
+        let client_options = ClientOptions {
+            max_attempts: 3,
+            log_label: MAILBOX.into(),
+            ..ClientOptions::default()
+        };
+        let client = GraphClient::new(
+            http_client(&client_options).unwrap(),
+            Endpoints {
+                login_url: base.clone(),
+                tenant: "common".into(),
+                graph_url: base.clone(),
+            },
+            None,
+            TokenSet {
+                access_token: Secret::from(token.clone()),
+                refresh_token: None,
+                expires_at: Timestamp::now() + jiff::SignedDuration::from_hours(1),
+                scope: None,
+            },
+            client_options,
+        );
+        let options = RunOptions {
+            mailbox: MAILBOX.into(),
+            policy,
+            first_sync: FirstSync::All,
+            dry_run: false,
+            transaction_salt: "db-1/link-1".into(),
+            window_start: "2026-11-01T00:00:00Z".parse().unwrap(),
+            window_end: "2027-02-01T00:00:00Z".parse().unwrap(),
+            now: "2026-11-15T00:00:00Z".parse().unwrap(),
+        };
+        World {
+            base,
+            http,
+            token,
+            client,
+            options,
+            odoo: Odoo::default(),
+            segment: Segment::default(),
+            counter: 0,
+            log: String::new(),
+        }
+    }
+
+    fn fresh(&mut self, what: &str) -> String {
+        self.counter += 1;
+        format!("{what} {}", self.counter)
+    }
+
+    async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// A person's request to Graph.
+    async fn graph(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method, format!("{}/v1.0/me/{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn outlook(&self) -> Vec<Value> {
+        let events = self
+            .control(
+                reqwest::Method::GET,
+                &format!("/_emulator/mailboxes/{MAILBOX}/events"),
+                None,
+            )
+            .await;
+        serde_json::from_value(events["value"].clone()).unwrap()
+    }
+
+    /// Events a person may edit (not the anchor), by id.
+    async fn editable_outlook(&self) -> Vec<Value> {
+        let mut events: Vec<Value> = self
+            .outlook()
+            .await
+            .into_iter()
+            .filter(|e| e["subject"] != ANCHOR)
+            .collect();
+        events.sort_by_key(|e| e["id"].as_str().unwrap_or_default().to_owned());
+        events
+    }
+
+    fn editable_odoo(&self) -> Vec<i64> {
+        self.odoo
+            .records
+            .iter()
+            .filter(|(_, r)| r.values.name.as_deref() != Some(ANCHOR))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    async fn outbox(&self) -> Vec<Value> {
+        let outbox = self
+            .control(reqwest::Method::GET, "/_emulator/outbox", None)
+            .await;
+        serde_json::from_value(outbox["mails"].clone()).unwrap()
+    }
+
+    async fn clear_outbox(&self) {
+        self.control(reqwest::Method::DELETE, "/_emulator/outbox", None)
+            .await;
+    }
+
+    async fn setup(&mut self, case: &Case) -> Result<(), String> {
+        let mut seeds = vec![json!({
+            "subject": ANCHOR,
+            "start": {"dateTime": "2026-12-31T09:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-31T10:00:00", "timeZone": "UTC"},
+        })];
+        for &(day, hour) in &case.outlook {
+            let subject = self.fresh("Outlook");
+            seeds.push(graph_event(&subject, day, hour));
+        }
+        self.control(
+            reqwest::Method::POST,
+            &format!("/_emulator/mailboxes/{MAILBOX}/seed"),
+            Some(json!({ "events": seeds })),
+        )
+        .await;
+        for &(day, hour, attendees) in &case.odoo {
+            let name = self.fresh("Odoo");
+            let id = self.odoo.insert(odoo_event(&name, day, hour, attendees));
+            self.odoo.dirty.insert(id);
+            self.segment.odoo_created.insert(id);
+        }
+        let _ = writeln!(
+            self.log,
+            "setup: policy {:?}, odoo {:?}, outlook {:?}",
+            case.policy, case.odoo, case.outlook
+        );
+        self.settle_and_check().await
+    }
+
+    async fn apply(&mut self, step: &Step) -> Result<(), String> {
+        let _ = writeln!(self.log, "{step:?}");
+        match step {
+            Step::OdooCreate {
+                day,
+                hour,
+                attendees,
+                weekly,
+            } => {
+                let name = self.fresh("Odoo");
+                let mut values = odoo_event(&name, *day, *hour, *attendees);
+                if *weekly {
+                    let weekday = start_end(*day, *hour).0.weekday();
+                    let flag = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                        [usize::from(weekday.to_monday_zero_offset().unsigned_abs())];
+                    values.recurrence = Some(
+                        serde_json::from_value(json!({
+                            "rrule_type": "weekly", "interval": 1, "end_type": "count",
+                            "count": 3, flag: true,
+                        }))
+                        .unwrap(),
+                    );
+                }
+                let id = self.odoo.insert(values);
+                self.odoo.touch(id);
+                self.segment.odoo_created.insert(id);
+                let content = odoo_content(&self.odoo.records[&id].values);
+                self.segment
+                    .touched
+                    .insert(Touched::Odoo(id), Some(content));
+            }
+            Step::OdooEdit { pick, field } => {
+                let ids = self.editable_odoo();
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let id = ids[pick.index(ids.len())];
+                let fresh_subject = self.fresh("Edited in Odoo");
+                let fresh_room = self.fresh("Odoo room");
+                let values = &mut self.odoo.records.get_mut(&id).unwrap().values;
+                match field {
+                    Field::Subject => values.name = Some(fresh_subject),
+                    // A series keeps its weekday (its recurrence names it): only the hour moves.
+                    Field::Time { hour, .. } if values.recurrence.is_some() => {
+                        let start = values.start.unwrap();
+                        let start = start.date().at(*hour, 0, 0, 0);
+                        values.start = Some(start);
+                        values.stop = Some(start + jiff::Span::new().hours(1));
+                    }
+                    Field::Time { day, hour } => {
+                        let (start, stop) = start_end(*day, *hour);
+                        values.start = Some(start);
+                        values.stop = Some(stop);
+                    }
+                    Field::Location { clear } => {
+                        values.location = (!clear).then_some(fresh_room);
+                    }
+                }
+                let content = odoo_content(values);
+                self.odoo.touch(id);
+                *self.segment.odoo_edits.entry(id).or_default() += 1;
+                self.segment
+                    .touched
+                    .insert(Touched::Odoo(id), Some(content));
+            }
+            Step::OdooDelete { pick } => {
+                let ids = self.editable_odoo();
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let id = ids[pick.index(ids.len())];
+                self.odoo.records.remove(&id);
+                self.odoo.dirty.remove(&id);
+                self.odoo.tombstones.insert(id);
+                self.segment.odoo_deleted.insert(id);
+                self.segment.touched.insert(Touched::Odoo(id), None);
+            }
+            Step::OutlookCreate { day, hour } => {
+                let subject = self.fresh("Outlook");
+                let created = self
+                    .graph(
+                        reqwest::Method::POST,
+                        "events",
+                        Some(graph_event(&subject, *day, *hour)),
+                    )
+                    .await;
+                let id = created["id"].as_str().unwrap().to_owned();
+                let key = self.segment.outlook_key(&id);
+                self.segment
+                    .touched
+                    .insert(key, Some(outlook_content(&created)));
+            }
+            Step::OutlookEdit { pick, field } => {
+                let events = self.editable_outlook().await;
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let event = &events[pick.index(events.len())];
+                let id = event["id"].as_str().unwrap().to_owned();
+                let before = outlook_content(event);
+                let patch = match field {
+                    Field::Subject => json!({"subject": self.fresh("Edited in Outlook")}),
+                    // Moving a series in Outlook means a new pattern; not modelled here.
+                    Field::Time { .. } if event["type"] == "seriesMaster" => return Ok(()),
+                    Field::Time { day, hour } => {
+                        let (start, end) = start_end(*day, *hour);
+                        json!({
+                            "start": {"dateTime": start.to_string(), "timeZone": "UTC"},
+                            "end": {"dateTime": end.to_string(), "timeZone": "UTC"},
+                        })
+                    }
+                    Field::Location { clear: true } => json!({"location": {"displayName": ""}}),
+                    Field::Location { clear: false } => {
+                        json!({"location": {"displayName": self.fresh("Outlook room")}})
+                    }
+                };
+                self.graph(reqwest::Method::PATCH, &format!("events/{id}"), Some(patch))
+                    .await;
+                let after = self
+                    .outlook()
+                    .await
+                    .into_iter()
+                    .find(|e| e["id"] == id.as_str())
+                    .unwrap();
+                let key = self.segment.outlook_key(&id);
+                self.segment.outlook_before.entry(key).or_insert(before);
+                self.segment
+                    .touched
+                    .insert(key, Some(outlook_content(&after)));
+            }
+            Step::OutlookDelete { pick } => {
+                let events = self.editable_outlook().await;
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let id = events[pick.index(events.len())]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                self.graph(reqwest::Method::DELETE, &format!("events/{id}"), None)
+                    .await;
+                let key = self.segment.outlook_key(&id);
+                self.segment.touched.insert(key, None);
+            }
+            Step::Sync {
+                faults,
+                crash,
+                delta,
+                fail_local,
+            } => {
+                for fault in faults {
+                    let mut body = match fault.kind {
+                        FaultKind::Throttle429 => json!({"kind": "throttle", "retry_after": "0"}),
+                        FaultKind::Throttle503 => {
+                            json!({"kind": "throttle", "status": 503, "retry_after": "0"})
+                        }
+                        FaultKind::Error500 => json!({"kind": "error", "status": 500}),
+                        FaultKind::LoseResponse => json!({"kind": "lose_response"}),
+                        FaultKind::Reset => json!({"kind": "reset"}),
+                    };
+                    if let Some(method) = fault.method {
+                        body["method"] = json!(method);
+                    }
+                    if let Some(path) = fault.path {
+                        body["path_contains"] = json!(path);
+                    }
+                    self.control(reqwest::Method::POST, "/_emulator/faults", Some(body))
+                        .await;
+                }
+                self.clear_outbox().await;
+                let input = RunInput {
+                    state: self.odoo.state.clone(),
+                    local: self.odoo.listing(*delta),
+                };
+                let result = run(&self.client, input, &self.options).await;
+                self.segment.mails.extend(self.outbox().await);
+                self.control(reqwest::Method::DELETE, "/_emulator/faults", None)
+                    .await;
+                match result {
+                    // A crash after the writes: the addon never sees the output (but the test
+                    // keeps the conflicts it reported, whose losing versions a person would
+                    // otherwise not find).
+                    Ok(output) if *crash => {
+                        let _ = writeln!(self.log, "  crashed: {:?}", counts(&output));
+                        self.note(&output);
+                    }
+                    Ok(output) => {
+                        let _ = writeln!(self.log, "  completed: {:?}", counts(&output));
+                        if faults.is_empty() {
+                            self.check_mail_report(&output).await?;
+                        }
+                        self.note(&output);
+                        self.odoo.commit(output, *fail_local);
+                        return self.settle_and_check().await;
+                    }
+                    Err(error) => {
+                        let _ = writeln!(self.log, "  failed as a whole: {error}");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn note(&mut self, output: &RunOutput) {
+        self.segment.remember(&output.state, &output.local_ops);
+        self.segment
+            .conflicts
+            .extend(output.report.conflicts.iter().map(|c| c.conflict.clone()));
+    }
+
+    /// A run without faults mails exactly what its report says (the outbox was emptied before it).
+    async fn check_mail_report(&self, output: &RunOutput) -> Result<(), String> {
+        let outbox = self.outbox().await;
+        let kind = |k: &str| outbox.iter().filter(|m| m["kind"] == k).count();
+        let mails = &output.report.mails;
+        ensure!(
+            self,
+            (
+                kind("invitation"),
+                kind("update"),
+                kind("cancellation"),
+                outbox.len()
+            ) == (
+                mails.invitations,
+                mails.updates,
+                mails.cancellations,
+                mails.total()
+            ),
+            "run reported mails {mails:?}, outbox holds {outbox:#?}"
+        );
+        Ok(())
+    }
+
+    async fn sync_clean(&mut self) -> Result<RunOutput, String> {
+        self.clear_outbox().await;
+        let input = RunInput {
+            state: self.odoo.state.clone(),
+            local: self.odoo.listing(false),
+        };
+        let output = match run(&self.client, input, &self.options).await {
+            Ok(output) => output,
+            Err(error) => {
+                ensure!(self, false, "a run without faults failed: {error}");
+                unreachable!()
+            }
+        };
+        ensure!(
+            self,
+            output.report.failures.is_empty(),
+            "a run without faults had failures: {:#?}",
+            output.report.failures
+        );
+        self.check_mail_report(&output).await?;
+        self.segment.mails.extend(self.outbox().await);
+        self.note(&output);
+        self.odoo.commit(output.clone(), None);
+        Ok(output)
+    }
+
+    /// Runs without faults, checks the invariants, and starts a new segment.
+    async fn settle_and_check(&mut self) -> Result<(), String> {
+        let settle = self.sync_clean().await?;
+        let _ = writeln!(self.log, "  settled: {:?}", counts(&settle));
+        self.check_same_events().await?;
+        self.check_no_lost_edit().await?;
+        self.check_mails().await?;
+
+        // Nothing changed: the echo of our writes plans nothing, writes nothing, mails no one.
+        self.control(reqwest::Method::DELETE, "/_emulator/requests", None)
+            .await;
+        let echo = self.sync_clean().await?;
+        let requests = self
+            .control(reqwest::Method::GET, "/_emulator/requests", None)
+            .await;
+        let writes: Vec<(&String, &Value)> = requests["by_route"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(route, n)| {
+                n.as_u64() != Some(0)
+                    && ["POST /v1.0/me/events", "PATCH", "DELETE"]
+                        .iter()
+                        .any(|w| route.starts_with(w))
+            })
+            .collect();
+        ensure!(
+            self,
+            writes.is_empty() && echo.report.planned.is_empty() && echo.local_ops.is_empty(),
+            "a run after a settled one wrote {writes:?}, planned {:#?}",
+            echo.report.planned
+        );
+        ensure!(
+            self,
+            self.outbox().await.is_empty(),
+            "a run after a settled one mailed"
+        );
+        // And then an idle run costs the delta only.
+        self.control(reqwest::Method::DELETE, "/_emulator/requests", None)
+            .await;
+        let idle = self.sync_clean().await?;
+        let requests = self
+            .control(reqwest::Method::GET, "/_emulator/requests", None)
+            .await;
+        let other: Vec<(&String, &Value)> = requests["by_route"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(route, n)| n.as_u64() != Some(0) && !route.contains("/delta"))
+            .collect();
+        ensure!(
+            self,
+            other.is_empty() && idle.report.planned.is_empty(),
+            "an idle run issued {other:?} besides the delta ({requests})"
+        );
+
+        self.segment = Segment {
+            odoo_before: self
+                .odoo
+                .records
+                .iter()
+                .map(|(id, r)| (*id, odoo_content(&r.values)))
+                .collect(),
+            ..Segment::default()
+        };
+        self.segment.remember(&self.odoo.state, &[]);
+        Ok(())
+    }
+
+    /// One-to-one through the links, same content on both sides.
+    async fn check_same_events(&self) -> Result<(), String> {
+        let outlook: HashMap<String, Value> = self
+            .outlook()
+            .await
+            .into_iter()
+            .map(|e| (e["id"].as_str().unwrap().to_owned(), e))
+            .collect();
+        let links = &self.odoo.state.links;
+        let locals: HashSet<&str> = links.iter().map(|l| l.status.local_id.as_str()).collect();
+        let remotes: HashSet<&str> = links.iter().map(|l| l.status.remote_id.as_str()).collect();
+        ensure!(
+            self,
+            locals.len() == links.len() && remotes.len() == links.len(),
+            "an id is linked twice: {links:#?}"
+        );
+        let odoo: BTreeMap<i64, Content> = self
+            .odoo
+            .records
+            .iter()
+            .map(|(id, r)| (*id, odoo_content(&r.values)))
+            .collect();
+        let outlook_content_by_id: BTreeMap<&str, Content> = outlook
+            .iter()
+            .map(|(id, e)| (id.as_str(), outlook_content(e)))
+            .collect();
+        ensure!(
+            self,
+            links.len() == odoo.len() && links.len() == outlook.len(),
+            "not one-to-one: {} links, Odoo {odoo:#?}, Outlook {outlook_content_by_id:#?}",
+            links.len()
+        );
+        for link in links {
+            let local: i64 = link.status.local_id.parse().unwrap_or(-1);
+            let (Some(a), Some(b)) = (
+                odoo.get(&local),
+                outlook_content_by_id.get(link.status.remote_id.as_str()),
+            ) else {
+                ensure!(self, false, "a link points at nothing: {link:?}");
+                unreachable!()
+            };
+            ensure!(
+                self,
+                a == b,
+                "linked events differ: Odoo {local} {a:?}, Outlook {} {b:?}",
+                link.status.remote_id
+            );
+        }
+        Ok(())
+    }
+
+    /// Every edit since the last check is on both sides, unless a conflict was reported on it.
+    async fn check_no_lost_edit(&self) -> Result<(), String> {
+        let outlook: HashMap<String, Content> = self
+            .outlook()
+            .await
+            .into_iter()
+            .map(|e| (e["id"].as_str().unwrap().to_owned(), outlook_content(&e)))
+            .collect();
+        for (key, expected) in &self.segment.touched {
+            let (local, remote, now) = match key {
+                Touched::Odoo(id) => (
+                    Some(*id),
+                    None,
+                    self.odoo.records.get(id).map(|r| odoo_content(&r.values)),
+                ),
+                Touched::Outlook(index) => {
+                    let id = self.segment.outlook_ids[*index].as_str();
+                    (None, Some(id), outlook.get(id).cloned())
+                }
+            };
+            // Edited back to what was synced (or to the same value): nothing changed.
+            let before = match key {
+                Touched::Odoo(id) => self.segment.odoo_before.get(id),
+                Touched::Outlook(_) => self.segment.outlook_before.get(key),
+            };
+            let changed = expected.as_ref() != before;
+            if changed && &now != expected && !self.segment.in_conflict(local, remote) {
+                ensure!(
+                    self,
+                    false,
+                    "lost edit of {key:?} (Outlook id {remote:?}): expected {expected:?}, now \
+                     {now:?}, with no conflict reported"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Mails only for real changes, and for each of them.
+    async fn check_mails(&self) -> Result<(), String> {
+        let segment = &self.segment;
+        let mut per: HashMap<(String, String, String), usize> = HashMap::new();
+        for mail in &segment.mails {
+            let key = (
+                mail["kind"].as_str().unwrap_or_default().to_owned(),
+                mail["event_id"].as_str().unwrap_or_default().to_owned(),
+                mail["to"].as_str().unwrap_or_default().to_owned(),
+            );
+            *per.entry(key).or_default() += 1;
+        }
+        let locals_of = |remote: &str| -> Vec<i64> {
+            segment
+                .pairs
+                .iter()
+                .filter(|(_, r)| r == remote)
+                .filter_map(|(l, _)| l.parse().ok())
+                .collect()
+        };
+        for ((kind, event, to), n) in &per {
+            let locals = locals_of(event);
+            let allowed = match kind.as_str() {
+                "invitation" => 1,
+                // Each Odoo edit, and each conflict Odoo's version won over an Outlook edit.
+                "update" => {
+                    let edits: usize = locals
+                        .iter()
+                        .map(|l| segment.odoo_edits.get(l).copied().unwrap_or(0))
+                        .sum();
+                    let won = segment
+                        .conflicts
+                        .iter()
+                        .filter(|c| c.remote.id == *event && c.winner == Side::Local)
+                        .count();
+                    edits + won
+                }
+                "cancellation" => {
+                    usize::from(locals.iter().any(|l| segment.odoo_deleted.contains(l)))
+                }
+                _ => 0,
+            };
+            ensure!(
+                self,
+                *n <= allowed,
+                "{n} {kind} mails to {to} for Outlook event {event} (Odoo {locals:?}), at most \
+                 {allowed} expected"
+            );
+        }
+        // Each surviving Odoo create and each surviving Odoo change of a meeting mailed.
+        for link in &self.odoo.state.links {
+            let Ok(local) = link.status.local_id.parse::<i64>() else {
+                continue;
+            };
+            let record = &self.odoo.records[&local];
+            let remote = link.status.remote_id.as_str();
+            if record.values.attendees.is_empty() || segment.in_conflict(Some(local), Some(remote))
+            {
+                continue;
+            }
+            let mailed = |kind: &str| {
+                record.values.attendees.iter().all(|a| {
+                    let to = a.email.clone().unwrap_or_default();
+                    per.get(&(kind.to_owned(), remote.to_owned(), to))
+                        .is_some_and(|n| *n > 0)
+                })
+            };
+            if segment.odoo_created.contains(&local) {
+                ensure!(
+                    self,
+                    mailed("invitation"),
+                    "Odoo event {local} was created with attendees but not everyone was invited"
+                );
+            } else if let Some(Some(edited)) = segment.touched.get(&Touched::Odoo(local))
+                && segment.odoo_before.get(&local) != Some(edited)
+                && *edited == odoo_content(&record.values)
+            {
+                ensure!(
+                    self,
+                    mailed("update"),
+                    "Odoo meeting {local} changed but not every attendee got an update"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn graph_event(subject: &str, day: i8, hour: i8) -> Value {
+    let (start, end) = start_end(day, hour);
+    json!({
+        "subject": subject,
+        "start": {"dateTime": start.to_string(), "timeZone": "UTC"},
+        "end": {"dateTime": end.to_string(), "timeZone": "UTC"},
+    })
+}
+
+fn counts(output: &RunOutput) -> String {
+    let r = &output.report;
+    format!(
+        "outlook {:?}, odoo {:?}, conflicts {}, mails {:?}, failures {:?}",
+        r.remote,
+        r.local,
+        r.conflicts.len(),
+        r.mails,
+        r.failures.iter().map(|f| &f.reason).collect::<Vec<_>>()
+    )
+}
+
+async fn check_case(case: Case) -> Result<(), String> {
+    let mut world = World::new(case.policy).await;
+    world.setup(&case).await?;
+    for step in &case.steps {
+        world.apply(step).await?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: env_number("PROPTEST_CASES", 16),
+        max_shrink_iters: 64,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_edits_faults_and_runs_keep_both_sides_in_sync(case in case()) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(check_case(case)).map_err(TestCaseError::fail)?;
+    }
+}

@@ -109,6 +109,11 @@ impl<T> Listing<T> {
         matches!(self, Listing::Delta { changed, deleted } if changed.is_empty() && deleted.is_empty())
     }
 
+    /// True for a listing of every item (as opposed to the changes since the last run).
+    pub fn is_full(&self) -> bool {
+        matches!(self, Listing::Full { .. })
+    }
+
     pub(crate) fn items(&self) -> &[T] {
         match self {
             Listing::Full { items } => items,

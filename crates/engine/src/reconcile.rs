@@ -31,8 +31,9 @@ use crate::transaction::transaction_id;
 ///
 /// # Errors
 ///
-/// [`PlanError::SafetyStop`] when a side that had linked items is now empty and the plan would
-/// delete on the other side (unless [`PlanConfig::allow_emptied_side`]); the other variants for
+/// [`PlanError::SafetyStop`] when a side listed in full, that had linked items, is now empty and
+/// the plan would delete on the other side (unless [`PlanConfig::allow_emptied_side`]); a delta's
+/// deletions are explicit and never trip it. The other variants for
 /// inconsistent input (duplicate ids, contradictory deltas, empty ids, hashes or salt).
 pub fn plan(
     statuses: &[Status],
@@ -49,7 +50,7 @@ pub fn plan(
 /// `touched` must contain every status whose `local_id` is in the local delta or whose `remote_id`
 /// is in the remote delta (changed or deleted): one indexed query. A changed item whose status is
 /// left out would look new and be created again. Extra statuses are harmless. `linked_total` is
-/// the number of statuses the link has in all; the empty-side guard needs it.
+/// the number of statuses the link has in all (checked against `touched`).
 ///
 /// # Errors
 ///
@@ -130,15 +131,17 @@ fn plan_with(
         planner.decide_linked(pair);
     }
 
-    // Phase 4: the empty-side guard. `new_*` may include items rebound in phase 2, which are also
+    // Phase 4: the empty-side guard. Only a full listing can be "suddenly empty": a delta's
+    // deletions are explicit (a tombstone, a removal the caller confirmed), and a person may well
+    // delete their last event. `new_*` may include items rebound in phase 2, which are also
     // counted as present through their status: harmless, since only zero matters here.
     if linked_total > 0 && !config.allow_emptied_side {
-        for (emptied, gone, new) in [
-            (Side::Local, gone[0], new_locals.len()),
-            (Side::Remote, gone[1], new_remotes.len()),
+        for (emptied, gone, new, full) in [
+            (Side::Local, gone[0], new_locals.len(), local.is_full()),
+            (Side::Remote, gone[1], new_remotes.len(), remote.is_full()),
         ] {
             let would_delete = planner.deletes[side_slot(emptied.other())];
-            if gone == linked_total && new == 0 && would_delete > 0 {
+            if full && gone == linked_total && new == 0 && would_delete > 0 {
                 return Err(PlanError::SafetyStop {
                     emptied,
                     linked: linked_total,

@@ -35,5 +35,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<emulator::PyEmulatorServer>()?;
     m.add_function(wrap_pyfunction!(redact, m)?)?;
     m.add_function(wrap_pyfunction!(sync::sync_mailbox, m)?)?;
+    m.add_function(wrap_pyfunction!(sync::local_hash, m)?)?;
     Ok(())
 }

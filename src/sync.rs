@@ -19,6 +19,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use outlook_graph::{GraphClient, OAuthClient};
+use outlook_model::odoo::OdooEvent;
 use outlook_runner::{
     ConflictPolicy, FirstSync, LocalListing, RunError, RunInput, RunOptions, SyncState,
 };
@@ -129,6 +130,20 @@ pub fn sync_mailbox<'py>(
     let result = to_py(py, &value)?.cast_into::<PyDict>()?;
     result.set_item("tokens", Bound::new(py, rotated)?)?;
     Ok(result)
+}
+
+/// The content hash the engine keeps for an Odoo record with these `values` (the `values` of a `local`
+/// item). After applying a local op, the addon re-reads the record and stores this hash in the op's link:
+/// Odoo normalises what it is given (sanitised HTML, matched partners, rounded alarms), and what the next
+/// run compares is what Odoo holds, not what was sent.
+#[pyfunction]
+pub fn local_hash(values: &Bound<'_, PyAny>) -> PyResult<String> {
+    let values: OdooEvent = serde_json::from_value(from_py(values)?)
+        .map_err(|e| PyValueError::new_err(format!("values: {e}")))?;
+    let event = values
+        .to_event()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(outlook_model::semantic_hash_hex(&event))
 }
 
 fn parse_policy(policy: &str) -> PyResult<ConflictPolicy> {

@@ -18,6 +18,7 @@ from outlook_sync._native import (
     OAuth,
     Tokens,
     __version__,
+    local_hash,
     redact,
     sync_mailbox,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Tokens",
     "TransportError",
     "__version__",
+    "local_hash",
     "redact",
     "sync_mailbox",
 ]

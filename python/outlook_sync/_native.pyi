@@ -12,6 +12,7 @@ __all__ = [
     "OAuth",
     "Tokens",
     "__version__",
+    "local_hash",
     "redact",
     "sync_mailbox",
 ]
@@ -149,6 +150,9 @@ class EmulatorServer:
     def stop(self) -> None: ...
 
 def redact(text: str) -> str: ...
+def local_hash(values: dict[str, Any]) -> str:
+    """The content hash the engine keeps for an Odoo record with these values (store it after a write)."""
+
 def sync_mailbox(
     config: GraphConfig,
     tokens: Tokens,

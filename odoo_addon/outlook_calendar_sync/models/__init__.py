@@ -1,4 +1,5 @@
 from . import (
+    calendar_attendee,
     calendar_event,
     ir_module_module,
     outlook_sync_account,
@@ -6,6 +7,7 @@ from . import (
     outlook_sync_config,
     outlook_sync_link,
     outlook_sync_log,
+    outlook_sync_run,
     outlook_sync_tombstone,
     res_config_settings,
     res_users,

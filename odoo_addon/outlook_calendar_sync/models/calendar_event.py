@@ -2,6 +2,7 @@
 
 from odoo import api, fields, models
 
+from .outlook_event_values import RECURRENCE_FIELDS, series_base
 from .outlook_sync_account import TRACKING_STATES
 
 # Fields whose change Outlook must hear about. Anything else (followers, activity dates...) is not sent.
@@ -27,6 +28,9 @@ SYNCED_FIELDS = frozenset(
         "recurrency",
         "recurrence_id",
         "rrule",
+        "event_tz",
+        "categ_ids",
+        *RECURRENCE_FIELDS,
     }
 )
 # Set while a run applies Outlook's changes, so that applying them does not queue them back to Outlook.
@@ -41,6 +45,11 @@ class CalendarEvent(models.Model):
     outlook_link_ids = fields.One2many(
         "outlook.sync.link", "event_id", string="Outlook sync status", groups="base.group_system", copy=False
     )
+    outlook_organizer_email = fields.Char(
+        string="Outlook organizer",
+        copy=False,
+        help="The organizer's address, for an event that came from Outlook and whose organizer is not an Odoo user.",
+    )
 
     def _outlook_concerned_accounts(self):
         """The Outlook accounts that hold (or should hold) these events: organizers, attendees, existing links."""
@@ -53,19 +62,20 @@ class CalendarEvent(models.Model):
         """Flag these events' links as changed (creating links for new events) and queue a run soon after."""
         if self.env.context.get(APPLYING_CONTEXT_KEY) or not self:
             return
+        # A series is one item in Outlook: any change to one of its events is a change to its base event.
+        events = series_base(self.sudo().with_context(active_test=False))
         Link = self.env["outlook.sync.link"].sudo()
-        accounts = self._outlook_concerned_accounts().filtered(lambda a: a.state in TRACKING_STATES)
+        accounts = events._outlook_concerned_accounts().filtered(lambda a: a.state in TRACKING_STATES)
         if not accounts:
             return
-        existing = Link.search([("event_id", "in", self.ids), ("account_id", "in", accounts.ids)])
+        existing = Link.search([("event_id", "in", events.ids), ("account_id", "in", accounts.ids)])
         existing.filtered(lambda link: not link.dirty).write({"dirty": True})
         known = {(link.account_id.id, link.event_id.id) for link in existing}
         new_links = []
-        for event in self.sudo():
+        for event in events:
             event_users = event.user_id | event.partner_ids.user_ids
             for account in accounts:
-                linked = (account.id, event.id) in known
-                if not linked and account.user_id in event_users:
+                if (account.id, event.id) not in known and account.user_id in event_users:
                     new_links.append({"account_id": account.id, "event_id": event.id, "dirty": True})
         Link.create(new_links)
         accounts._mark_dirty()
@@ -110,30 +120,3 @@ class CalendarEvent(models.Model):
             ]
         )
         links.account_id._mark_dirty()
-
-    def _outlook_sync_snapshot(self):
-        """This event as plain data for the sync engine (UTC times, attendees by address)."""
-        self.ensure_one()
-        return {
-            "odoo_id": self.id,
-            "name": self.name or "",
-            "description": self.description or "",
-            "location": self.location or "",
-            "videocall_location": self.videocall_location or "",
-            "allday": self.allday,
-            "start": fields.Datetime.to_string(self.start),
-            "stop": fields.Datetime.to_string(self.stop),
-            "start_date": fields.Date.to_string(self.start_date) if self.allday else None,
-            "stop_date": fields.Date.to_string(self.stop_date) if self.allday else None,
-            "event_tz": self.event_tz or None,
-            "privacy": self.privacy or None,
-            "show_as": self.show_as,
-            "organizer": self.user_id.email or None,
-            "attendees": [
-                {"email": attendee.email or None, "name": attendee.common_name or "", "state": attendee.state}
-                for attendee in self.attendee_ids
-            ],
-            "rrule": self.recurrence_id.rrule if self.recurrency and self.recurrence_id else None,
-            "recurrence_odoo_id": self.recurrence_id.id or None,
-            "write_date": fields.Datetime.to_string(self.write_date),
-        }

@@ -1,7 +1,6 @@
 """One Outlook connection per Odoo user: its tokens, its state, and the service method that runs a sync."""
 
 import logging
-import time
 from datetime import timezone
 
 from odoo import api, fields, models, modules
@@ -254,22 +253,6 @@ class OutlookSyncAccount(models.Model):
         if cron:
             cron.sudo()._trigger()
 
-    def _gather_local(self):
-        """The local side of a run, as plain data: every event of the user for a full pass, otherwise only the
-        events changed since the last run, plus the remote items whose Odoo event was deleted."""
-        self.ensure_one()
-        account = self.sudo()
-        if account.full_sync_needed:
-            events = self.env["calendar.event"].sudo().search(account._event_domain())
-        else:
-            events = account.link_ids.filtered("dirty").event_id
-        tombstones = self.env["outlook.sync.tombstone"].sudo().search([("account_id", "=", account.id)])
-        return {
-            "full": bool(account.full_sync_needed),
-            "events": [event._outlook_sync_snapshot() for event in events],
-            "deleted": [tombstone._as_dict() for tombstone in tombstones],
-        }
-
     def _event_domain(self):
         """The events this account syncs: those the user organizes or attends."""
         self.ensure_one()
@@ -291,54 +274,6 @@ class OutlookSyncAccount(models.Model):
         )
         return bool(self.env.cr.fetchone())
 
-    def _run_sync(self, trigger="cron"):
-        """One sync run of this account, recorded in the sync log and the server log.
-
-        Gathers the local side, calls the wheel, applies what it returns and stores the new state, all in the
-        current transaction. Returns the log record (empty when another run holds the account).
-
-        This build's wheel has no ``sync_mailbox`` yet: the run only proves the connection works (validating
-        and, when due, refreshing the tokens, whose rotation is stored) and says plainly that no event moved.
-        """
-        self.ensure_one()
-        if not self._try_lock():
-            _logger.info("Outlook sync of %s skipped: another run is in progress", self.user_id.login)
-            return self.env["outlook.sync.log"]
-        started_at = fields.Datetime.now()
-        clock = time.monotonic()
-        local = self._gather_local()
-        client = None
-        try:
-            client = outlook_sync.GraphClient(self.env["outlook.sync.config"]._graph_config(), self._tokens())
-            with self.env.cr.savepoint():
-                outcome = self._exchange(client, local)
-        except outlook_sync.ReconnectRequired as error:
-            # The wheel's messages already say what to do ("reconnect the Outlook account", "an administrator
-            # must fix the settings"), in words meant for the people reading the log.
-            outcome = self._failure("reconnect", str(error))
-        except (outlook_sync.OutlookSyncError, UserError) as error:
-            outcome = self._failure("error", str(error))
-        finally:
-            if client is not None:
-                # Microsoft may have rotated the refresh token even if the run then failed: keep the new one.
-                self._store_tokens(client.tokens)
-        return self._record_run(trigger, started_at, time.monotonic() - clock, local, outcome)
-
-    def _exchange(self, client, local):
-        """The exchange with Outlook. Returns an outcome dict (see ``_record_run``)."""
-        profile = client.me()
-        mailbox = profile.get("mail") or profile.get("userPrincipalName") or self.mailbox
-        return {
-            "status": "not_available",
-            "state": "connected",
-            "mailbox": mailbox,
-            "message": self.env._(
-                "Event exchange is not available in this build of outlook-sync yet: the connection works, but "
-                "nothing was sent or received; %(count)s local change(s) stay queued.",
-                count=len(local["events"]) + len(local["deleted"]),
-            ),
-        }
-
     def _failure(self, state, message):
         return {"status": "failed", "state": state, "message": message, "failures": 1}
 
@@ -353,7 +288,7 @@ class OutlookSyncAccount(models.Model):
                     "started_at": started_at,
                     "duration": duration,
                     "trigger": trigger,
-                    "full_pass": local["full"],
+                    "full_pass": local.get("kind") == "full",
                     "status": outcome["status"],
                     "message": outcome["message"],
                     "failure_count": outcome.get("failures", 0),
@@ -394,7 +329,7 @@ class OutlookSyncAccount(models.Model):
                     "cron",
                     fields.Datetime.now(),
                     0.0,
-                    {"full": account.full_sync_needed},
+                    {"kind": "full" if account.full_sync_needed else "delta"},
                     self._failure(
                         "error",
                         self.env._(

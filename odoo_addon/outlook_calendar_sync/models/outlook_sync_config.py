@@ -16,6 +16,11 @@ DEFAULTS = {
     "login_url": "https://login.microsoftonline.com",
     "graph_url": "https://graph.microsoft.com",
     "paused": "False",
+    # Which events existing in Odoo before a user's first sync go to Outlook: "all", "future" or "none".
+    # Future only by default: copying past meetings would mail their attendees invitations for the past.
+    "first_sync": "future",
+    # Who wins when an event changed on both sides since the last sync: "latest", "local" (Odoo) or "remote".
+    "conflict_policy": "latest",
 }
 
 

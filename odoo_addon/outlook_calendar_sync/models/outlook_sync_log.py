@@ -22,7 +22,6 @@ class OutlookSyncLog(models.Model):
             ("success", "Success"),
             ("partial", "Partly failed"),
             ("failed", "Failed"),
-            ("not_available", "Connected, exchange not available"),
         ],
         required=True,
     )
@@ -33,4 +32,7 @@ class OutlookSyncLog(models.Model):
     outlook_updated = fields.Integer(string="Updated in Outlook")
     outlook_deleted = fields.Integer(string="Deleted in Outlook")
     failure_count = fields.Integer(string="Failures")
+    mail_count = fields.Integer(
+        string="Mails to attendees", help="Invitations, updates and cancellations Outlook sends because of this run."
+    )
     message = fields.Text(help="What happened, with the reason of every failure.")

@@ -7,5 +7,7 @@ from . import (
     test_reset_wizard,
     test_run_sync,
     test_settings,
+    test_sync_import,
+    test_sync_mails,
     test_ui,
 )

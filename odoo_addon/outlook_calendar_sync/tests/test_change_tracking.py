@@ -75,14 +75,20 @@ class TestChangeTracking(OutlookSyncCase):
 
     def test_gather_local_incremental_and_full(self):
         first = self.event(self.user_a, name="First")
-        second = self.event(self.user_a, name="Second")
-        self.account_a.full_sync_needed = False
+        second = self.event(self.user_a, name="Second", partners=self.user_a.partner_id | self.user_b.partner_id)
+        self.account_a.write({"full_sync_needed": False, "delta_state": "{}"})
         self.links(first).write({"dirty": False})
         local = self.account_a._gather_local()
-        self.assertFalse(local["full"])
-        self.assertEqual([event["odoo_id"] for event in local["events"]], [second.id])
-        self.assertEqual(local["events"][0]["name"], "Second")
-        self.assertEqual(local["events"][0]["attendees"][0]["email"], "alice@example.com")
+        self.assertEqual(local["kind"], "delta")
+        self.assertEqual([item["values"]["id"] for item in local["changed"]], [second.id])
+        values = local["changed"][0]["values"]
+        self.assertEqual(values["name"], "Second")
+        self.assertTrue(values["is_organizer"])
+        self.assertEqual(values["organizer_email"], "alice@example.com")
+        # The organizer is not an attendee of their own copy, as in Outlook.
+        self.assertEqual([a["email"] for a in values["attendees"]], ["bob@example.com"])
+        self.assertTrue(local["changed"][0]["modified_at"])
         self.account_a.full_sync_needed = True
         full = self.account_a._gather_local()
-        self.assertEqual({event["odoo_id"] for event in full["events"]}, {first.id, second.id})
+        self.assertEqual(full["kind"], "full")
+        self.assertEqual({item["values"]["id"] for item in full["events"]}, {first.id, second.id})

@@ -10,18 +10,27 @@ class TestRunSync(EmulatorCase):
     def logs(self, account):
         return self.env["outlook.sync.log"].search([("account_id", "=", account.id)])
 
-    def test_run_connects_and_says_no_event_moved(self):
+    def test_first_run_sends_the_users_events_and_clears_the_queue(self):
         account = self.emulator_account(self.user_a)
-        self.event(self.user_a)
+        event = self.event(self.user_a)
+        self.assertTrue(account.dirty)
         log = account._run_sync(trigger="button")
-        self.assertEqual(log.status, "not_available")
-        self.assertIn("not available in this build", log.message)
-        self.assertIn("1 local change(s) stay queued", log.message)
+        self.assertEqual(log.status, "success", log.message)
+        self.assertTrue(log.full_pass)
+        self.assertEqual(log.outlook_created, 1)
+        self.assertIn("Outlook: 1 created", log.message)
         self.assertEqual(account.state, "connected")
         self.assertEqual(account.mailbox, "alice@example.com")
-        self.assertFalse(account.last_sync_at, "no exchange happened, so no sync is claimed")
-        self.assertTrue(account.last_run_at)
-        self.assertTrue(account.dirty, "queued changes stay queued")
+        self.assertEqual(account.last_sync_at, log.started_at)
+        self.assertFalse(account.dirty, "what was queued was sent")
+        self.assertFalse(account.full_sync_needed)
+        link = account.sudo().link_ids
+        self.assertEqual(link.event_id, event)
+        self.assertTrue(link.remote_id)
+        self.assertFalse(link.dirty)
+        [copy] = self.emulator.events("alice@example.com")
+        self.assertEqual(copy["id"], link.remote_id)
+        self.assertEqual(copy["iCalUId"], link.ical_uid)
         self.assertEqual(log.user_id, self.user_a)
         self.assertGreaterEqual(log.duration, 0.0)
 
@@ -31,7 +40,7 @@ class TestRunSync(EmulatorCase):
         account.token_expires_at = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=5)
         self.emulator.expire_tokens("alice@example.com")
         log = account._run_sync()
-        self.assertEqual(log.status, "not_available", log.message)
+        self.assertEqual(log.status, "success", log.message)
         self.assertNotEqual(account.refresh_token, old_refresh)
         self.assertGreater(account.token_expires_at, datetime.now(timezone.utc).replace(tzinfo=None))
 
@@ -53,7 +62,7 @@ class TestRunSync(EmulatorCase):
         self.Account._cron_sync_all()
         self.assertEqual(self.logs(alice).status, "failed")
         self.assertIn(alice.state, ("error", "reconnect"))
-        self.assertEqual(self.logs(bob).status, "not_available")
+        self.assertEqual(self.logs(bob).status, "success")
         self.assertEqual(bob.state, "connected")
 
     def test_cron_skips_stopped_and_unconfigured(self):
@@ -79,7 +88,7 @@ class TestRunSync(EmulatorCase):
         self.emulator_account(self.user_a)
         status = self.Account.with_user(self.user_a).action_sync_my_calendar()
         self.assertEqual(status["state"], "connected")
-        self.assertIn("not available in this build", status["summary"])
+        self.assertIn("Outlook: 0 created", status["summary"])
         self.assertEqual(status["mailbox"], "alice@example.com")
 
     def test_switching_mailbox_starts_over(self):

@@ -17,8 +17,8 @@ registry.category("web_tour.tours").add("outlook_sync_button_tour", {
             run: "click",
         },
         {
-            content: "The run says plainly that no event moved in this build",
-            trigger: `${panel("connected")} .o_outlook_sync_summary:contains('not available in this build')`,
+            content: "The run says what moved",
+            trigger: `${panel("connected")} .o_outlook_sync_summary:contains('Outlook: 0 created')`,
         },
         {
             content: "Stop my sync",

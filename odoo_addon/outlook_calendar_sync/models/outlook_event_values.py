@@ -1,0 +1,202 @@
+"""calendar.event <-> the engine's Odoo values (``OdooEvent`` in crates/model/src/odoo/record.rs).
+
+One mapping in each direction, kept side by side so that what a run writes reads back the same way. Where Odoo
+normalises what it is given (sanitised HTML, an attendee without an address, alarms), the link stores the hash of
+what Odoo holds after the write (see ``outlook_sync.local_hash``), so the next run does not mistake it for an edit.
+"""
+
+from odoo import fields
+from odoo.tools import email_normalize
+
+RECURRENCE_FIELDS = (
+    "rrule_type",
+    "interval",
+    "end_type",
+    "count",
+    "until",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
+    "month_by",
+    "day",
+    "byday",
+    "weekday",
+)
+WEEKDAY_FIELDS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ATTENDEE_STATES = {"needsAction", "accepted", "declined", "tentative"}
+
+
+def series_base(events):
+    """The events that stand for ``events`` in Outlook: a series is one item there, its base event here."""
+    return events.browse({(event.recurrence_id.base_event_id or event).id for event in events})
+
+
+def _organizer(event):
+    """(address, partner) of the event's organizer: its Odoo user, else the address Outlook gave."""
+    if event.user_id:
+        return email_normalize(event.user_id.email) or event.user_id.email or None, event.user_id.partner_id
+    return event.outlook_organizer_email or None, event.env["res.partner"]
+
+
+def event_values(event, user, ical_uid=None):
+    """``event`` as ``user``'s mailbox sees it, in the engine's values (times in naive UTC)."""
+    organizer_email, organizer_partner = _organizer(event)
+    is_organizer = event.user_id == user
+    attendees = event.attendee_ids.filtered(
+        lambda a: (
+            a.partner_id != organizer_partner
+            and not (organizer_email and email_normalize(a.email or "") == organizer_email)
+        )
+    )
+    own = event.attendee_ids.filtered(lambda a: a.partner_id == user.partner_id)[:1]
+    recurrence = None
+    if event.recurrency and event.recurrence_id:
+        rec = event.recurrence_id
+        recurrence = {name: rec[name] for name in RECURRENCE_FIELDS}
+        recurrence["until"] = fields.Date.to_string(rec.until) if rec.until else None
+        recurrence["event_tz"] = rec.event_tz or None
+    return {
+        "id": event.id,
+        "name": event.name or None,
+        "description": str(event.description) if event.description else None,
+        "location": event.location or None,
+        "allday": event.allday,
+        "start": None if event.allday else fields.Datetime.to_string(event.start),
+        "stop": None if event.allday else fields.Datetime.to_string(event.stop),
+        "start_date": fields.Date.to_string(event.start_date) if event.allday else None,
+        "stop_date": fields.Date.to_string(event.stop_date) if event.allday else None,
+        "event_tz": event.event_tz or None,
+        "privacy": event.privacy or None,
+        "show_as": event.show_as or "busy",
+        "alarm_minutes": sorted({alarm.duration_minutes for alarm in event.alarm_ids if alarm.duration_minutes > 0}),
+        "videocall_location": event.videocall_location or None,
+        "attendees": [
+            {"email": attendee.email or None, "name": attendee.common_name or None, "state": attendee.state}
+            for attendee in attendees
+        ],
+        "organizer_email": organizer_email,
+        "is_organizer": is_organizer,
+        "own_state": own.state if own and not is_organizer else None,
+        "recurrence": recurrence,
+        "categories": sorted(event.categ_ids.mapped("name")),
+        "ical_uid": ical_uid,
+        "active": event.active,
+    }
+
+
+def _partner(env, email, name):
+    """The partner for an attendee address: an Odoo user's first, else any partner, else a new one."""
+    normalized = email_normalize(email or "")
+    if not normalized:
+        return env["res.partner"]
+    Partner = env["res.partner"].with_context(active_test=False)
+    user = env["res.users"].search([("email_normalized", "=", normalized)], limit=1)
+    if user:
+        return user.partner_id
+    partner = Partner.search([("email_normalized", "=", normalized)], order="id", limit=1)
+    return partner or Partner.create({"name": name or normalized, "email": normalized})
+
+
+def _alarms(env, minutes_list):
+    Alarm = env["calendar.alarm"]
+    alarms = Alarm
+    for minutes in minutes_list:
+        alarm = Alarm.search([("alarm_type", "=", "notification"), ("duration_minutes", "=", minutes)], limit=1)
+        if not alarm:
+            alarm = Alarm.create(
+                {
+                    "name": env._("%(minutes)s minutes before (Outlook)", minutes=minutes),
+                    "alarm_type": "notification",
+                    "duration": minutes,
+                    "interval": "minutes",
+                }
+            )
+        alarms |= alarm
+    return alarms
+
+
+def _categories(env, names):
+    Type = env["calendar.event.type"]
+    types = Type
+    for name in names:
+        types |= Type.search([("name", "=", name)], limit=1) or Type.create({"name": name})
+    return types
+
+
+def _people(env, values, user):
+    """(organizer user, partners, {partner_id: state}) for the engine's values in ``user``'s mailbox."""
+    organizer_email = email_normalize(values.get("organizer_email") or "") or values.get("organizer_email")
+    if values.get("is_organizer"):
+        organizer = user
+    elif organizer_email:
+        organizer = env["res.users"].search([("email_normalized", "=", organizer_email)], limit=1)
+    else:
+        organizer = env["res.users"]
+    partners = organizer.partner_id
+    if not organizer and organizer_email:
+        partners |= _partner(env, organizer_email, None)
+    states = {}
+    for attendee in values.get("attendees") or []:
+        partner = _partner(env, attendee.get("email"), attendee.get("name"))
+        if partner:
+            partners |= partner
+            if attendee.get("state") in ATTENDEE_STATES:
+                states[partner.id] = attendee["state"]
+    if not values.get("is_organizer"):
+        partners |= user.partner_id
+        if values.get("own_state") in ATTENDEE_STATES:
+            states[user.partner_id.id] = values["own_state"]
+    if organizer:
+        states.setdefault(organizer.partner_id.id, "accepted")
+    return organizer, organizer_email, partners, states
+
+
+def _time_values(values):
+    if values.get("allday"):
+        # Odoo keeps all-day events at 08:00-18:00 of their days, like its own form does.
+        return {
+            "allday": True,
+            "start": f"{values['start_date']} 08:00:00",
+            "stop": f"{values['stop_date']} 18:00:00",
+            "start_date": values["start_date"],
+            "stop_date": values["stop_date"],
+        }
+    return {"allday": False, "start": values["start"], "stop": values["stop"]}
+
+
+def _recurrence_values(recurrence):
+    vals = {"recurrency": True, **{name: recurrence.get(name) or False for name in RECURRENCE_FIELDS}}
+    for name in WEEKDAY_FIELDS:
+        vals[name] = bool(recurrence.get(name))
+    return vals
+
+
+def write_values(env, values, user):
+    """Odoo field values for the engine's ``values`` of an event in ``user``'s mailbox, plus the attendee
+    states to set once the attendees exist: ``(vals, {partner_id: state})``."""
+    organizer, organizer_email, partners, states = _people(env, values, user)
+    vals = {
+        "name": values.get("name") or "",
+        "description": values.get("description") or False,
+        "location": values.get("location") or False,
+        "videocall_location": values.get("videocall_location") or False,
+        "privacy": values.get("privacy") or False,
+        "show_as": values.get("show_as") or "busy",
+        "event_tz": values.get("event_tz") or False,
+        "user_id": organizer.id or False,
+        "outlook_organizer_email": False if organizer else (organizer_email or False),
+        "partner_ids": [fields.Command.set(partners.ids)],
+        "alarm_ids": [fields.Command.set(_alarms(env, values.get("alarm_minutes") or []).ids)],
+        "categ_ids": [fields.Command.set(_categories(env, values.get("categories") or []).ids)],
+        "active": values.get("active", True),
+        **_time_values(values),
+    }
+    recurrence = values.get("recurrence")
+    if recurrence:
+        vals.update(_recurrence_values(recurrence))
+        vals["event_tz"] = vals["event_tz"] or recurrence.get("event_tz") or False
+    return vals, states

@@ -1,0 +1,389 @@
+"""One sync run of one account: gather Odoo's side, call the engine, apply what it returns, keep its state.
+
+The engine (``outlook_sync.sync_mailbox``) reads Outlook, plans, writes Outlook and hands back the writes for Odoo
+with the new state. Its contract: apply those writes and store the state in the same transaction; a write that
+fails keeps the previous link and has the next run read the Outlook event again (``_keep_unapplied``).
+"""
+
+import json
+import logging
+import time
+from collections import Counter
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+import outlook_sync
+
+from .calendar_event import APPLYING_CONTEXT_KEY
+from .outlook_event_values import event_values, series_base, write_values
+
+_logger = logging.getLogger(__name__)
+
+# How many failures, conflicts and unsupported items the log message spells out (the counts are always given).
+MESSAGE_DETAILS = 20
+
+
+class OutlookSyncAccount(models.Model):
+    _inherit = "outlook.sync.account"
+
+    # -- the local side ------------------------------------------------------------------------------------
+    def _gather_local(self):
+        """The Odoo side of a run: every event of the user on a full pass, otherwise only the events changed since
+        the last run and the ids of those deleted (or no longer the user's)."""
+        self.ensure_one()
+        account = self.sudo()
+        Event = self.env["calendar.event"].sudo().with_context(active_test=False)
+        domain = account._event_domain()
+        deleted = set(account._tombstones().mapped("odoo_event_id"))
+        if account.full_sync_needed or not account.delta_state:
+            # Archived events are left out: for Outlook an archived event is a deleted one (a cancellation), and
+            # unarchiving it makes a new one (invitations), which is what attendees of an Odoo event expect.
+            events = series_base(Event.search([*domain, ("active", "=", True)]))
+            kind = "full"
+        else:
+            dirty = series_base(account.link_ids.filtered("dirty").event_id)
+            events = dirty.filtered_domain([*domain, ("active", "=", True)])
+            # Linked events archived, or that the user no longer organizes or attends, leave their mailbox.
+            linked = set(account.link_ids.filtered("remote_id").event_id.ids)
+            deleted |= {event.id for event in dirty - events if event.id in linked}
+            kind = "delta"
+        items = account._local_items(events)
+        if kind == "full":
+            return {"kind": "full", "events": items}
+        return {"kind": "delta", "changed": items, "deleted": sorted(deleted)}
+
+    def _local_items(self, events):
+        user = self.user_id
+        uids = self._known_ical_uids(events)
+        return [
+            {
+                "values": event_values(event, user, uids.get(event.id)),
+                "modified_at": fields.Datetime.to_string(event.write_date),
+            }
+            for event in events
+        ]
+
+    def _known_ical_uids(self, events):
+        """iCalUIds known for ``events``, this mailbox's first: one meeting has the same iCalUId in every mailbox,
+        which is how an attendee's copy is recognised as the event Odoo already has."""
+        links = (
+            self.env["outlook.sync.link"]
+            .sudo()
+            .search([("event_id", "in", events.ids), ("ical_uid", "!=", False)], order="id")
+        )
+        uids = {}
+        for link in links.sorted(lambda link: link.account_id != self):
+            uids.setdefault(link.event_id.id, link.ical_uid)
+        return uids
+
+    def _tombstones(self):
+        return self.env["outlook.sync.tombstone"].sudo().search([("account_id", "=", self.id)])
+
+    # -- the run -------------------------------------------------------------------------------------------
+    def _run_sync(self, trigger="cron"):
+        """One sync run of this account, recorded in the sync log and the server log, in the current transaction.
+
+        Returns the log record (empty when another run holds the account)."""
+        self.ensure_one()
+        if not self._try_lock():
+            _logger.info("Outlook sync of %s skipped: another run is in progress", self.user_id.login)
+            return self.env["outlook.sync.log"]
+        started_at = fields.Datetime.now()
+        clock = time.monotonic()
+        local = {"kind": "full" if self.full_sync_needed else "delta"}
+        try:
+            local = self._gather_local()
+            with self.env.cr.savepoint():
+                outcome = self._exchange(local)
+        except outlook_sync.SafetyStopError as error:
+            outcome = self._failure(
+                "error",
+                self.env._(
+                    "Sync stopped to protect your events, nothing was changed: %(reason)s Check both calendars; an "
+                    "administrator can reset the account if one side was emptied on purpose.",
+                    reason=error,
+                ),
+            )
+        except outlook_sync.ReconnectRequired as error:
+            # The wheel's messages already say what to do, in words meant for the people reading the log.
+            outcome = self._failure("reconnect", str(error))
+        except (outlook_sync.OutlookSyncError, UserError, ValueError) as error:
+            outcome = self._failure("error", str(error))
+        return self._record_run(trigger, started_at, time.monotonic() - clock, local, outcome)
+
+    def _exchange(self, local):
+        """Calls the engine and applies its result. Returns an outcome dict (see ``_record_run``)."""
+        account = self.sudo()
+        config = self.env["outlook.sync.config"]
+        graph_config = config._graph_config()
+        tokens = self._tokens()
+        mailbox = account.mailbox or self._read_mailbox(graph_config, tokens)
+        tokens = self._tokens()
+        state = json.loads(account.delta_state) if account.delta_state else None
+        try:
+            result = outlook_sync.sync_mailbox(
+                graph_config,
+                tokens,
+                state,
+                local,
+                mailbox=mailbox,
+                transaction_salt=f"{self.env['ir.config_parameter'].sudo().get_param('database.uuid')}/{self.id}",
+                policy=config._param("conflict_policy"),
+                first_sync=config._param("first_sync"),
+            )
+        except outlook_sync.OutlookSyncError as error:
+            # Microsoft may have rotated the refresh token before the run stopped: keep the new one.
+            if getattr(error, "tokens", None) is not None:
+                self._store_tokens(error.tokens)
+            raise
+        self._store_tokens(result["tokens"])
+        applied, failures = self._apply_local_ops(result)
+        self._store_state(result, local)
+        return self._outcome(result["report"], applied, failures, mailbox)
+
+    def _read_mailbox(self, graph_config, tokens):
+        """The signed-in mailbox's address, for an account connected before it was recorded."""
+        client = outlook_sync.GraphClient(graph_config, tokens)
+        try:
+            profile = client.me()
+        finally:
+            self._store_tokens(client.tokens)
+        mailbox = profile.get("mail") or profile.get("userPrincipalName")
+        if not mailbox:
+            raise UserError(self.env._("Outlook did not say which mailbox this account is connected to."))
+        self.sudo().mailbox = mailbox
+        return mailbox
+
+    # -- applying Outlook's changes to Odoo ----------------------------------------------------------------
+    def _apply_local_ops(self, result):
+        """Applies the engine's Odoo writes, each on its own savepoint so one refused write does not undo the
+        others. Returns (counts per action, failures as readable lines)."""
+        state = result["state"]
+        Event = (
+            self.env["calendar.event"]
+            .sudo()
+            .with_context(
+                active_test=False,
+                no_mail_to_attendees=True,
+                mail_create_nolog=True,
+                mail_notrack=True,
+                tracking_disable=True,
+                **{APPLYING_CONTEXT_KEY: True},
+            )
+        )
+        applied = Counter()
+        failures = []
+        for op in result["local_ops"]:
+            try:
+                with self.env.cr.savepoint():
+                    event = self._apply_local_op(Event, op)
+                    if op.get("link") is not None:
+                        state["links"].append(self._link_for(event, op["link"]))
+                applied[op["action"]] += 1
+            except Exception as error:  # any refusal by Odoo: reported, retried next run
+                label = (op.get("values") or {}).get("name") or op.get("remote_id") or op.get("local_id")
+                failures.append(
+                    self.env._(
+                        "Odoo %(action)s of %(label)s failed: %(error)s", action=op["action"], label=label, error=error
+                    )
+                )
+                _logger.warning(
+                    "Outlook sync of %s: Odoo %s of %s failed", self.user_id.login, op["action"], label, exc_info=True
+                )
+                self._keep_unapplied(state, op)
+        return applied, failures
+
+    def _apply_local_op(self, Event, op):
+        user = self.user_id
+        action = op["action"]
+        if action == "create":
+            vals, states = write_values(Event.env, op["values"], user)
+            event = Event.create(vals)
+            self._set_attendee_states(event, states)
+            return event
+        event = Event.browse(op["local_id"]).exists()
+        if action == "delete":
+            if event.recurrence_id:
+                event = event.recurrence_id.with_context(active_test=False).calendar_event_ids | event
+            event.unlink()
+            return event.browse()
+        if not event:
+            raise UserError(self.env._("the Odoo event %(id)s no longer exists", id=op["local_id"]))
+        vals, states = write_values(Event.env, op["values"], user)
+        changed = _changed_values(event, vals)
+        if changed:
+            if event.recurrency:
+                changed["recurrence_update"] = "all_events"
+            event.write(changed)
+        self._set_attendee_states(event, states)
+        return event
+
+    @staticmethod
+    def _set_attendee_states(event, states):
+        for attendee in event.attendee_ids:
+            state = states.get(attendee.partner_id.id)
+            if state and attendee.state != state:
+                attendee.state = state
+
+    def _link_for(self, event, link):
+        """The engine's link for a write that succeeded, with the record's id and the hash of what Odoo holds."""
+        link = dict(link)
+        link["local_id"] = str(event.id)
+        link["local_hash"] = outlook_sync.local_hash(event_values(event, self.user_id, link.get("ical_uid")))
+        return link
+
+    @staticmethod
+    def _keep_unapplied(state, op):
+        """The engine's failure path: keep the previous link, and read the Outlook event again next run (the delta
+        link stored now has moved past its change)."""
+        previous = op.get("previous")
+        remote_id = op.get("remote_id") or (previous or {}).get("remote_id")
+        if previous:
+            state["links"].append(previous)
+        if remote_id and remote_id not in state["pending_remote"]:
+            state["pending_remote"].append(remote_id)
+
+    # -- the state kept for the next run -------------------------------------------------------------------
+    def _store_state(self, result, local):
+        """Stores the engine's state and mirrors its links on ``outlook.sync.link`` (what change tracking, Reset
+        Account and the other mailboxes of a meeting read), clearing what this run carried over."""
+        account = self.sudo()
+        state = result["state"]
+        retry = set(result["retry_local"])
+        listed = {item["values"]["id"] for item in local.get("events", local.get("changed", []))}
+        listed |= set(local.get("deleted", []))
+        linked = {int(link["local_id"]): link for link in state["links"] if link["local_id"].isdigit()}
+        existing_events = self.env["calendar.event"].sudo().with_context(active_test=False).browse(linked).exists()
+        rows = {row.event_id.id: row for row in account.link_ids}
+        Link = self.env["outlook.sync.link"].sudo()
+        new_rows = []
+        now = fields.Datetime.now()
+        for event_id, link in linked.items():
+            values = {
+                "remote_id": link["remote_id"],
+                "ical_uid": link.get("ical_uid") or False,
+                "content_hash": link["local_hash"],
+            }
+            row = rows.pop(event_id, None)
+            if row is None:
+                if event_id in existing_events.ids:
+                    new_rows.append({"account_id": account.id, "event_id": event_id, "synced_at": now, **values})
+                continue
+            if row.dirty and event_id in listed and event_id not in retry:
+                values["dirty"] = False
+            if any(row[name] != value for name, value in values.items()):
+                row.write({**values, "synced_at": now})
+        Link.create(new_rows)
+        # Rows the engine does not link: kept while their change waits for a retry, otherwise done with.
+        Link.browse(
+            row.id
+            for event_id, row in rows.items()
+            if event_id not in retry and not (row.dirty and event_id not in listed)
+        ).unlink()
+        account._tombstones().filtered(lambda t: t.odoo_event_id not in retry).unlink()
+        account.write(
+            {
+                "delta_state": json.dumps(state, separators=(",", ":")),
+                "full_sync_needed": False,
+                "dirty": bool(retry) or bool(account.link_ids.filtered("dirty")),
+            }
+        )
+
+    # -- what the log says ---------------------------------------------------------------------------------
+    def _outcome(self, report, applied, failures, mailbox):
+        _ = self.env._
+        failures = [
+            _(
+                "%(side)s %(action)s of %(label)s failed: %(reason)s",
+                side="Odoo" if failure["side"] == "local" else "Outlook",
+                action=failure["action"],
+                label=failure.get("label") or failure.get("remote_id") or failure.get("local_id") or "?",
+                reason=failure["reason"],
+            )
+            for failure in report["failures"]
+        ] + failures
+        mails = report["mails"]
+        mail_count = mails["invitations"] + mails["updates"] + mails["cancellations"]
+        counts = {
+            "odoo_created": applied["create"],
+            "odoo_updated": applied["update"],
+            "odoo_deleted": applied["delete"],
+            "outlook_created": report["remote"]["created"],
+            "outlook_updated": report["remote"]["updated"],
+            "outlook_deleted": report["remote"]["deleted"],
+            "mail_count": mail_count,
+        }
+        lines = [
+            _(
+                "Odoo: %(oc)s created, %(ou)s updated, %(od)s deleted. Outlook: %(rc)s created, %(ru)s updated, "
+                "%(rd)s deleted. Mails to attendees: %(mails)s (%(inv)s invitations, %(upd)s updates, "
+                "%(can)s cancellations).",
+                oc=counts["odoo_created"],
+                ou=counts["odoo_updated"],
+                od=counts["odoo_deleted"],
+                rc=counts["outlook_created"],
+                ru=counts["outlook_updated"],
+                rd=counts["outlook_deleted"],
+                mails=mail_count,
+                inv=mails["invitations"],
+                upd=mails["updates"],
+                can=mails["cancellations"],
+            )
+        ]
+        if failures:
+            lines.append(_("%(count)s item(s) failed and will be retried at the next run:", count=len(failures)))
+            lines += [f"- {line}" for line in failures[:MESSAGE_DETAILS]]
+        for conflict in report["conflicts"][:MESSAGE_DETAILS]:
+            detail = conflict["conflict"]
+            lines.append(
+                _(
+                    "Changed on both sides, %(winner)s's version kept (%(why)s): %(item)s",
+                    winner="Odoo" if detail.get("winner") == "local" else "Outlook",
+                    why=detail.get("reason") or detail.get("kind") or "",
+                    item=detail.get("local_id") or detail.get("remote_id"),
+                )
+            )
+        for item in report["unsupported"][:MESSAGE_DETAILS]:
+            lines.append(
+                _(
+                    "Not synced: %(label)s: %(reason)s",
+                    label=item.get("label") or item["remote_id"],
+                    reason=item["reason"],
+                )
+            )
+        return {
+            "status": "partial" if failures else "success",
+            "state": "connected",
+            "mailbox": mailbox,
+            "message": "\n".join(lines),
+            "failures": len(failures),
+            "counts": counts,
+        }
+
+
+def _changed_values(event, vals):
+    """The part of ``vals`` that differs from ``event``: Odoo re-creates a whole series when its times are written,
+    and logs every write, so only real changes are written."""
+    changed = {}
+    for name, value in vals.items():
+        field = event._fields[name]
+        current = event[name]
+        if field.type in ("many2many", "one2many"):
+            if set(value[0][2]) != set(current.ids):
+                changed[name] = value
+        elif field.type == "many2one":
+            if (value or False) != current.id:
+                changed[name] = value
+        elif field.type == "datetime":
+            if (fields.Datetime.to_string(current) if current else False) != (value or False):
+                changed[name] = value
+        elif field.type == "date":
+            if (fields.Date.to_string(current) if current else False) != (value or False):
+                changed[name] = value
+        elif field.type == "html":
+            if (str(current) if current else False) != (value or False):
+                changed[name] = value
+        elif (current or False) != (value or False):
+            changed[name] = value
+    return changed

@@ -1,0 +1,162 @@
+"""Outlook's side coming into Odoo: new, changed and deleted events, series, attendees, no mail from Odoo."""
+
+from datetime import datetime, timedelta
+
+from odoo.tests import tagged
+
+import outlook_sync
+
+from .common import EmulatorCase
+
+ALICE = "alice@example.com"
+
+
+def graph_event(subject, start, hours=1, **extra):
+    return {
+        "subject": subject,
+        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "end": {"dateTime": (start + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        **extra,
+    }
+
+
+@tagged("post_install", "-at_install")
+class TestSyncImport(EmulatorCase):
+    def setUp(self):
+        super().setUp()
+        self.start = (datetime.now() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+        self.account = self.emulator_account(self.user_a)
+
+    def sync(self):
+        log = self.account._run_sync()
+        self.assertIn(log.status, ("success", "partial"), log.message)
+        return log
+
+    def linked_events(self):
+        return self.account.sudo().link_ids.filtered("remote_id").event_id
+
+    def test_event_created_in_outlook_appears_in_odoo_without_odoo_mails(self):
+        self.emulator.seed(
+            ALICE,
+            [
+                graph_event(
+                    "Design review",
+                    self.start,
+                    location={"displayName": "Room 4"},
+                    attendees=[
+                        {"emailAddress": {"address": "Carol@Partner.example", "name": "Carol"}, "type": "required"}
+                    ],
+                )
+            ],
+        )
+        mails_before = self.env["mail.mail"].sudo().search_count([])
+        log = self.sync()
+        self.assertEqual(log.odoo_created, 1, log.message)
+        [event] = self.linked_events()
+        self.assertEqual(event.name, "Design review")
+        self.assertEqual(event.location, "Room 4")
+        self.assertEqual(event.start, self.start)
+        self.assertEqual(event.user_id, self.user_a)
+        self.assertIn("carol@partner.example", event.partner_ids.mapped("email_normalized"))
+        self.assertEqual(
+            self.env["mail.mail"].sudo().search_count([]), mails_before, "Odoo mails no one about Outlook's events"
+        )
+        self.assertEqual(self.emulator.outbox(), [])
+        # Applying Outlook's version is not an Odoo change: the next run sends nothing back.
+        self.emulator.clear_requests()
+        again = self.sync()
+        self.assertEqual((again.outlook_created, again.outlook_updated, again.odoo_updated), (0, 0, 0), again.message)
+        self.assertEqual(self.emulator.requests()["total"], 1)
+
+    def test_changed_and_deleted_in_outlook(self):
+        [remote_id] = self.emulator.seed(ALICE, [graph_event("Standup", self.start)])
+        self.sync()
+        [event] = self.linked_events()
+        token = self.emulator.token(ALICE)["access_token"]
+        client_event = {"subject": "Standup (moved)"}
+        client = outlook_sync.GraphClient(
+            self.env["outlook.sync.config"]._graph_config(),
+            outlook_sync.Tokens(token, None, datetime.now().astimezone() + timedelta(hours=1)),
+        )
+        client.update_event(remote_id, client_event)
+        log = self.sync()
+        self.assertEqual(log.odoo_updated, 1, log.message)
+        self.assertEqual(event.name, "Standup (moved)")
+        client.delete_event(remote_id)
+        log = self.sync()
+        self.assertEqual(log.odoo_deleted, 1, log.message)
+        self.assertFalse(event.exists())
+
+    def test_weekly_series_arrives_as_one_odoo_recurrence(self):
+        self.emulator.seed(
+            ALICE,
+            [
+                graph_event(
+                    "Weekly sync",
+                    self.start,
+                    recurrence={
+                        "pattern": {
+                            "type": "weekly",
+                            "interval": 1,
+                            "daysOfWeek": [self.start.strftime("%A").lower()],
+                            "firstDayOfWeek": "monday",
+                        },
+                        "range": {
+                            "type": "numbered",
+                            "startDate": self.start.date().isoformat(),
+                            "numberOfOccurrences": 5,
+                            "recurrenceTimeZone": "UTC",
+                        },
+                    },
+                )
+            ],
+        )
+        log = self.sync()
+        self.assertEqual(log.odoo_created, 1, log.message)
+        [base] = self.linked_events()
+        self.assertTrue(base.recurrency)
+        self.assertEqual(base.rrule_type, "weekly")
+        self.assertEqual(len(base.recurrence_id.calendar_event_ids), 5)
+        again = self.sync()
+        self.assertEqual((again.outlook_updated, again.odoo_updated), (0, 0), again.message)
+
+    def test_series_created_in_odoo_is_one_outlook_series(self):
+        self.env["calendar.event"].with_user(self.user_a).create(
+            {
+                "name": "Team lunch",
+                "start": self.start,
+                "stop": self.start + timedelta(hours=1),
+                "recurrency": True,
+                "rrule_type": "weekly",
+                "interval": 1,
+                "end_type": "count",
+                "count": 4,
+                self.start.strftime("%a").lower(): True,
+                "event_tz": "Europe/Brussels",
+            }
+        )
+        log = self.sync()
+        self.assertEqual(log.outlook_created, 1, log.message)
+        masters = [event for event in self.emulator.events(ALICE) if event.get("type") == "seriesMaster"]
+        self.assertEqual(len(masters), 1)
+        self.assertEqual(masters[0]["recurrence"]["range"]["numberOfOccurrences"], 4)
+        again = self.sync()
+        self.assertEqual((again.outlook_created, again.outlook_updated), (0, 0), again.message)
+
+    def test_all_day_event_keeps_its_dates(self):
+        day = self.start.date()
+        self.emulator.seed(
+            ALICE,
+            [
+                {
+                    "subject": "Offsite",
+                    "isAllDay": True,
+                    "start": {"dateTime": f"{day}T00:00:00", "timeZone": "UTC"},
+                    "end": {"dateTime": f"{day + timedelta(days=2)}T00:00:00", "timeZone": "UTC"},
+                }
+            ],
+        )
+        self.sync()
+        [event] = self.linked_events()
+        self.assertTrue(event.allday)
+        self.assertEqual((event.start_date, event.stop_date), (day, day + timedelta(days=1)))

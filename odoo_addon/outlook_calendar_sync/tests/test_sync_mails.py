@@ -1,0 +1,129 @@
+"""The seed's behaviours end to end: Odoo writes, a sync run, and the mails Outlook sends (the emulator's outbox)."""
+
+from datetime import datetime, timedelta
+
+from odoo.tests import tagged
+
+from .common import EmulatorCase
+
+ALICE = "alice@example.com"
+CAROL = "carol@partner.example"
+DAVE = "dave@partner.example"
+
+
+@tagged("post_install", "-at_install")
+class TestSyncMails(EmulatorCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.carol = cls.env["res.partner"].create({"name": "Carol", "email": CAROL})
+        cls.dave = cls.env["res.partner"].create({"name": "Dave", "email": DAVE})
+
+    def setUp(self):
+        super().setUp()
+        self.account = self.emulator_account(self.user_a)
+        first = self.account._run_sync()
+        self.assertEqual(first.status, "success", first.message)
+        self.emulator.clear_outbox()
+
+    def sync(self):
+        log = self.account._run_sync()
+        self.assertEqual(log.status, "success", log.message)
+        return log
+
+    def mails(self, kind=None):
+        """(kind, recipient) of every mail Outlook sent since the last call."""
+        mails = [(mail["kind"], mail["to"].lower()) for mail in self.emulator.outbox()]
+        self.emulator.clear_outbox()
+        return sorted(mail for mail in mails if kind is None or mail[0] == kind)
+
+    def meeting(self, partners, **values):
+        start = datetime.now().replace(microsecond=0, second=0) + timedelta(days=3)
+        return (
+            self.env["calendar.event"]
+            .with_user(self.user_a)
+            .create(
+                {
+                    "name": "Quarterly review",
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "partner_ids": [(6, 0, (self.user_a.partner_id | partners).ids)],
+                    **values,
+                }
+            )
+        )
+
+    def outlook_copies(self):
+        return [event for event in self.emulator.events(ALICE) if not event.get("isCancelled")]
+
+    def test_create_sends_one_invitation_per_attendee(self):
+        self.meeting(self.carol | self.dave)
+        log = self.sync()
+        self.assertEqual(log.outlook_created, 1)
+        self.assertEqual(self.mails(), [("invitation", CAROL), ("invitation", DAVE)])
+        self.assertEqual(log.mail_count, 2, "the log counts the mails Outlook sends")
+        [copy] = self.outlook_copies()
+        self.assertEqual(copy["subject"], "Quarterly review")
+
+    def test_delete_sends_cancellations(self):
+        event = self.meeting(self.carol | self.dave)
+        self.sync()
+        self.mails()
+        event.unlink()
+        log = self.sync()
+        self.assertEqual(log.outlook_deleted, 1)
+        self.assertEqual(self.mails(), [("cancellation", CAROL), ("cancellation", DAVE)])
+        self.assertEqual(self.outlook_copies(), [])
+
+    def test_archive_cancels_and_unarchive_invites_again(self):
+        event = self.meeting(self.carol)
+        self.sync()
+        self.mails()
+        event.active = False
+        self.sync()
+        self.assertEqual(self.mails(), [("cancellation", CAROL)])
+        event.active = True
+        self.sync()
+        self.assertEqual(self.mails(), [("invitation", CAROL)])
+        self.assertEqual(len(self.outlook_copies()), 1)
+
+    def test_added_attendee_is_invited_alone_and_removed_one_cancelled_alone(self):
+        event = self.meeting(self.carol)
+        self.sync()
+        self.mails()
+        event.partner_ids = [(4, self.dave.id)]
+        self.sync()
+        self.assertEqual(self.mails(), [("invitation", DAVE)])
+        event.partner_ids = [(3, self.carol.id)]
+        self.sync()
+        self.assertEqual(self.mails(), [("cancellation", CAROL)])
+
+    def test_nothing_changed_mails_no_one_and_costs_one_request(self):
+        self.meeting(self.carol | self.dave)
+        self.sync()
+        self.mails()
+        self.emulator.clear_requests()
+        log = self.sync()
+        self.assertEqual(self.mails(), [])
+        self.assertEqual(self.emulator.requests()["total"], 1, "an idle run reads one delta page and writes nothing")
+        self.assertEqual((log.outlook_created, log.outlook_updated, log.outlook_deleted), (0, 0, 0))
+
+    def test_a_full_pass_with_nothing_changed_writes_nothing(self):
+        self.meeting(self.carol)
+        self.sync()
+        self.mails()
+        self.account.sudo().full_sync_needed = True
+        log = self.sync()
+        self.assertTrue(log.full_pass)
+        self.assertEqual((log.outlook_created, log.outlook_updated, log.odoo_updated), (0, 0, 0), log.message)
+        self.assertEqual(self.mails(), [])
+
+    def test_meeting_field_change_sends_updates(self):
+        event = self.meeting(self.carol)
+        self.sync()
+        self.mails()
+        event.start += timedelta(hours=2)
+        event.stop += timedelta(hours=2)
+        self.sync()
+        self.assertEqual(self.mails(), [("update", CAROL)])
+        self.assertEqual(self.sync().outlook_updated, 0, "the change was carried over once")

@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
 from .common import EmulatorCase
@@ -106,3 +107,33 @@ class TestRunSync(EmulatorCase):
         self.assertFalse(account.sudo().delta_state)
         self.assertTrue(account.full_sync_needed)
         self.assertEqual(account.mailbox, "alice.other@example.com")
+
+
+@tagged("post_install", "-at_install")
+class TestOneRunPerUser(EmulatorCase):
+    """Two workers (the cron, the button) never run the same user's sync at once: the second one skips."""
+
+    def test_a_run_holding_the_account_makes_another_skip(self):
+        admin = self.env.ref("base.user_admin")
+        # The lock is a row lock in PostgreSQL, so the account must exist for another connection: committed here
+        # and removed again at the end.
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            account_id = env["outlook.sync.account"].create({"user_id": admin.id, "state": "connected"}).id
+            cr.commit()
+
+        def cleanup():
+            with self.registry.cursor() as cr:
+                cr.execute("DELETE FROM outlook_sync_account WHERE id = %s", (account_id,))
+
+        self.addCleanup(cleanup)
+        # Two workers, each with its own connection (the test's own transaction cannot see the committed row).
+        with self.registry.cursor() as first_cr, self.registry.cursor() as second_cr:
+            first = api.Environment(first_cr, SUPERUSER_ID, {})["outlook.sync.account"].browse(account_id)
+            second = api.Environment(second_cr, SUPERUSER_ID, {})["outlook.sync.account"].browse(account_id)
+            self.assertTrue(first._try_lock())
+            log = second._run_sync(trigger="cron")
+            self.assertFalse(log, "the second run skips instead of waiting or running twice")
+            first_cr.rollback()
+            self.assertTrue(second._try_lock(), "once the first run ends, the next one proceeds")
+            second_cr.rollback()

@@ -1,6 +1,7 @@
 """The Outlook sign-in: start (redirect to Microsoft with PKCE and a signed state) and callback."""
 
 import logging
+import re
 from urllib.parse import urlencode
 
 from odoo import http
@@ -17,6 +18,41 @@ _logger = logging.getLogger(__name__)
 
 # What the calendar needs, plus what identifies the mailbox (User.Read) and keeps access (offline_access).
 SCOPES = ["offline_access", "openid", "email", "User.Read", "Calendars.ReadWrite"]
+
+# The callback's query parameters that must not reach the server log.
+_CALLBACK_SECRETS = re.compile(r"([?&](?:code|state|session_state|id_token)=)[^&\s\"]*")
+
+
+def redact_callback_query(text):
+    """``text`` with the authorization code and state of a callback URL masked."""
+    if CALLBACK_PATH not in text:
+        return text
+    return _CALLBACK_SECRETS.sub(r"\1***", text)
+
+
+class CallbackQueryRedactor(logging.Filter):
+    """Masks the callback's code and state in the HTTP server's request lines.
+
+    Odoo's server (werkzeug) logs every request line with its query string at INFO, and Microsoft returns the
+    authorization code in the query: without this, every connection would write its authorization code to the server log.
+    """
+
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = redact_callback_query(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_callback_query(arg) if isinstance(arg, str) else arg for arg in record.args)
+        return True
+
+
+def _install_request_log_redactor():
+    server_log = logging.getLogger("werkzeug")
+    # Idempotent: the module may be imported again (e.g. by a second registry in the same process).
+    if not any(type(known).__name__ == CallbackQueryRedactor.__name__ for known in server_log.filters):
+        server_log.addFilter(CallbackQueryRedactor())
+
+
+_install_request_log_redactor()
 
 
 class OutlookSyncController(http.Controller):
@@ -45,10 +81,24 @@ class OutlookSyncController(http.Controller):
         _logger.info("Outlook sign-in started by %s", env.user.login)
         return request.redirect(authorization.url, local=False)
 
-    @http.route(CALLBACK_PATH, type="http", auth="user", methods=["GET"])
+    # auth="public": an auth="user" route would send a signed-out browser to the login page with the whole
+    # callback URL, code included, in its redirect parameter (and into the server log once more). The state is
+    # bound to the session that started the flow, which a new login replaces, so that detour could never succeed.
+    @http.route(CALLBACK_PATH, type="http", auth="public", methods=["GET"])
     def callback(self, state=None, code=None, error=None, error_description=None, **kwargs):
         """Where Microsoft sends the user back, with a code or an error."""
         env = request.env
+        if env.user._is_public():
+            return self._result_page(
+                env._("You are not signed in to Odoo"),
+                env._(
+                    "Your Odoo session ended before Microsoft sent you back, so Outlook was not connected. Sign in, "
+                    "then click Outlook in your calendar again."
+                ),
+                "/web/login?redirect=/odoo/calendar",
+            )
+        if not env.user._is_internal():
+            raise Forbidden()
         try:
             verifier, return_url = env["outlook.sync.auth.request"]._consume_state(state, request.session.sid)
         except InvalidState as refused:

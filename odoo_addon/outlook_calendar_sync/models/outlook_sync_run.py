@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 from odoo import fields, models
 from odoo.exceptions import UserError
@@ -20,6 +21,9 @@ from .outlook_event_values import event_values, series_base, write_values
 
 _logger = logging.getLogger(__name__)
 
+# The window of a first read, as the engine's own default: what a calendar user looks back on and plans ahead.
+WINDOW_PAST = timedelta(days=30)
+WINDOW_FUTURE = timedelta(days=365)
 # How many failures, conflicts and unsupported items the log message spells out (the counts are always given).
 MESSAGE_DETAILS = 20
 
@@ -120,6 +124,9 @@ class OutlookSyncAccount(models.Model):
         tokens = self._tokens()
         mailbox = account.mailbox or self._read_mailbox(graph_config, tokens)
         tokens = self._tokens()
+        if not account.delta_state and account.next_sync_mode == "new" and account.sync_from:
+            account._start_from_now(graph_config, tokens)
+            tokens = self._tokens()
         state = json.loads(account.delta_state) if account.delta_state else None
         try:
             result = outlook_sync.sync_mailbox(
@@ -141,6 +148,25 @@ class OutlookSyncAccount(models.Model):
         applied, failures = self._apply_local_ops(result)
         self._store_state(result, local)
         return self._outcome(result["report"], applied, failures, mailbox)
+
+    def _start_from_now(self, graph_config, tokens):
+        """ "Synchronize only new events": read Outlook's calendar once, only for the delta link that marks now, so
+        that what already exists there is left alone (as the Odoo side, whose listing starts at ``sync_from``)."""
+        client = outlook_sync.GraphClient(graph_config, tokens)
+        now = datetime.now(timezone.utc)
+        try:
+            result = client.delta(start=now - WINDOW_PAST, end=now + WINDOW_FUTURE)
+        finally:
+            self._store_tokens(client.tokens)
+        if not result.delta_link:
+            raise UserError(self.env._("Outlook did not return a delta link; the sync will start with all events."))
+        empty = {"delta_link": result.delta_link, "links": [], "pending_remote": [], "excluded_local": []}
+        self.sudo().delta_state = json.dumps(empty)
+        _logger.info(
+            "Outlook sync of %s starts from now: %s existing Outlook event(s) left alone",
+            self.user_id.login,
+            len(result.events),
+        )
 
     def _read_mailbox(self, graph_config, tokens):
         """The signed-in mailbox's address, for an account connected before it was recorded."""

@@ -6,6 +6,7 @@ from . import (
     test_oauth_state,
     test_reset_wizard,
     test_run_sync,
+    test_security_access_http,
     test_settings,
     test_sync_import,
     test_sync_mails,

@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -126,3 +128,117 @@ class TestResetWizard(EmulatorCase):
         with self.assertRaisesRegex(UserError, "not connected"):
             self.reset("delete_microsoft")
         self.assertEqual(self.remote_subjects(), ["Single", "Weekly"])
+
+
+@tagged("post_install", "-at_install")
+class TestResetThenSync(EmulatorCase):
+    """Reset Account with real syncs before and after: every option does what its label says, series included."""
+
+    MAILBOX = "alice@example.com"
+
+    def setUp(self):
+        super().setUp()
+        self.carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@partner.example"})
+        self.account = self.emulator_account(self.user_a)
+        start = datetime.now().replace(microsecond=0, second=0, minute=0) + timedelta(days=2)
+        Event = self.env["calendar.event"].with_user(self.user_a)
+        self.meeting = Event.create(
+            {
+                "name": "Kick-off",
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "partner_ids": [(6, 0, (self.user_a.partner_id | self.carol).ids)],
+            }
+        )
+        self.series = Event.create(
+            {
+                "name": "Weekly",
+                "start": start + timedelta(hours=3),
+                "stop": start + timedelta(hours=4),
+                "recurrency": True,
+                "rrule_type": "weekly",
+                "interval": 1,
+                "end_type": "count",
+                "count": 3,
+                (start + timedelta(hours=3)).strftime("%a").lower(): True,
+            }
+        )
+        self.emulator.seed(
+            self.MAILBOX,
+            [
+                {
+                    "subject": "Made in Outlook",
+                    "start": {"dateTime": (start + timedelta(days=1)).isoformat(), "timeZone": "UTC"},
+                    "end": {"dateTime": (start + timedelta(days=1, hours=1)).isoformat(), "timeZone": "UTC"},
+                }
+            ],
+        )
+        self.sync()
+        self.assertEqual(self.remote_subjects(), ["Kick-off", "Made in Outlook", "Weekly"])
+        self.assertEqual(self.odoo_subjects(), ["Kick-off", "Made in Outlook", "Weekly"])
+        self.emulator.clear_outbox()
+
+    def sync(self):
+        log = self.account._run_sync()
+        self.assertEqual(log.status, "success", log.message)
+        return log
+
+    def reset_and_reconnect(self, delete_policy, sync_policy):
+        wizard = (
+            self.env["outlook.sync.reset.wizard"]
+            .with_user(self.admin)
+            .create({"user_id": self.user_a.id, "delete_policy": delete_policy, "sync_policy": sync_policy})
+        )
+        wizard.action_confirm()
+        self.assertEqual(self.account.state, "not_connected")
+        self.emulator_account(self.user_a)
+        return self.sync()
+
+    def remote_subjects(self):
+        return sorted(event["subject"] for event in self.emulator.events(self.MAILBOX))
+
+    def odoo_subjects(self):
+        events = self.env["calendar.event"].search([("partner_ids", "in", self.user_a.partner_id.ids)])
+        return sorted({event.name for event in events})
+
+    def test_leave_untouched_and_synchronize_all_matches_instead_of_duplicating(self):
+        log = self.reset_and_reconnect("dont_delete", "all")
+        self.assertEqual((log.outlook_created, log.odoo_created), (0, 0), log.message)
+        self.assertEqual(self.remote_subjects(), ["Kick-off", "Made in Outlook", "Weekly"])
+        self.assertEqual(len(self.series.recurrence_id.calendar_event_ids), 3)
+        self.assertEqual(self.emulator.outbox(), [], "matching existing events mails no one")
+
+    def test_delete_from_odoo_and_only_new_events_does_not_bring_them_back(self):
+        log = self.reset_and_reconnect("delete_odoo", "new")
+        self.assertFalse((self.meeting | self.series).exists())
+        self.assertEqual(log.odoo_created, 0, log.message)
+        self.assertEqual(self.odoo_subjects(), [], "everything the user organizes, series included")
+        self.assertEqual(self.remote_subjects(), ["Kick-off", "Made in Outlook", "Weekly"], "Outlook left alone")
+        self.assertEqual(self.emulator.outbox(), [])
+        # New events flow again. (create_date is the transaction's start, and a test is one transaction: the reset
+        # moment is moved before it, as it is before any later transaction in real use.)
+        self.account.sudo().sync_from -= timedelta(hours=1)
+        start = datetime.now().replace(microsecond=0) + timedelta(days=5)
+        self.env["calendar.event"].with_user(self.user_a).create(
+            {"name": "After the reset", "start": start, "stop": start + timedelta(hours=1)}
+        )
+        self.assertEqual(self.sync().outlook_created, 1)
+
+    def test_delete_from_microsoft_cancels_once_per_meeting_and_keeps_odoo(self):
+        log = self.reset_and_reconnect("delete_microsoft", "new")
+        self.assertTrue((self.meeting | self.series).exists())
+        self.assertEqual(len(self.series.recurrence_id.calendar_event_ids), 3)
+        self.assertEqual(self.remote_subjects(), [])
+        self.assertEqual(self.odoo_subjects(), ["Kick-off", "Made in Outlook", "Weekly"])
+        self.assertEqual(
+            sorted((mail["kind"], mail["to"]) for mail in self.emulator.outbox()),
+            [("cancellation", "carol@partner.example")],
+        )
+        self.assertEqual((log.outlook_created, log.odoo_deleted), (0, 0), log.message)
+
+    def test_delete_from_both_removes_series_on_both_sides(self):
+        log = self.reset_and_reconnect("delete_both", "all")
+        self.assertFalse((self.meeting | self.series).exists())
+        self.assertEqual(self.remote_subjects(), [])
+        self.assertEqual(self.odoo_subjects(), [])
+        self.assertEqual((log.outlook_created, log.odoo_created), (0, 0), log.message)

@@ -62,6 +62,8 @@ class OutlookSyncResetWizard(models.TransientModel):
             self._delete_from_outlook(account, links.filtered("remote_id"))
         if self.delete_policy in ("delete_odoo", "delete_both"):
             events = links.event_id
+            # A series is linked through its base event; all of its events go.
+            events |= events.recurrence_id.with_context(active_test=False).calendar_event_ids
             # The user's own Outlook copies were handled above (or are deliberately kept); the copies in other
             # synced mailboxes (attendees') follow the deletion at their next run, as for any deletion.
             events.with_context(**{KEEP_REMOTE_CONTEXT_KEY: account.id}).sudo().unlink()

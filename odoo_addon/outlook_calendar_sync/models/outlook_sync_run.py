@@ -317,6 +317,31 @@ class OutlookSyncAccount(models.Model):
         )
 
     # -- what the log says ---------------------------------------------------------------------------------
+    def _conflict_line(self, conflict):
+        """A conflict as a person reads it: which event, what happened, whose version was kept and why."""
+        _ = self.env._
+        detail = conflict["conflict"]
+        kinds = {
+            "both_modified": _("changed in Odoo and in Outlook since the last sync"),
+            "modified_vs_deleted": _("deleted on one side and changed on the other"),
+            "linked_with_differences": _("found on both sides with differences"),
+        }
+        reasons = {
+            "local_wins_policy": _("the Odoo-wins policy"),
+            "remote_wins_policy": _("the Outlook-wins policy"),
+            "newer_edit": _("the more recent edit"),
+            "tie_goes_to_remote": _("edit times equal or unknown"),
+            "modification_beats_deletion": _("a change beats a deletion"),
+        }
+        return _(
+            "Conflict on %(event)s, %(kind)s: %(winner)s version kept (%(reason)s); the other version was: %(lost)s",
+            event=_lost_label(conflict),
+            kind=kinds.get(detail["kind"], detail["kind"]),
+            winner=_("the Odoo") if detail["winner"] == "local" else _("the Outlook"),
+            reason=reasons.get(detail["resolution"], detail["resolution"]),
+            lost=json.dumps(conflict.get("lost"), ensure_ascii=False)[:300],
+        )
+
     def _outcome(self, report, applied, failures, mailbox):
         _ = self.env._
         failures = [
@@ -360,16 +385,7 @@ class OutlookSyncAccount(models.Model):
         if failures:
             lines.append(_("%(count)s item(s) failed and will be retried at the next run:", count=len(failures)))
             lines += [f"- {line}" for line in failures[:MESSAGE_DETAILS]]
-        for conflict in report["conflicts"][:MESSAGE_DETAILS]:
-            detail = conflict["conflict"]
-            lines.append(
-                _(
-                    "Changed on both sides, %(winner)s's version kept (%(why)s): %(item)s",
-                    winner="Odoo" if detail.get("winner") == "local" else "Outlook",
-                    why=detail.get("reason") or detail.get("kind") or "",
-                    item=detail.get("local_id") or detail.get("remote_id"),
-                )
-            )
+        lines += [self._conflict_line(conflict) for conflict in report["conflicts"][:MESSAGE_DETAILS]]
         for item in report["unsupported"][:MESSAGE_DETAILS]:
             lines.append(
                 _(
@@ -386,6 +402,11 @@ class OutlookSyncAccount(models.Model):
             "failures": len(failures),
             "counts": counts,
         }
+
+
+def _lost_label(conflict):
+    lost = conflict.get("lost") or {}
+    return lost.get("name") or lost.get("subject") or conflict["conflict"]["local"]["id"]
 
 
 def _changed_values(event, vals):

@@ -160,3 +160,23 @@ class TestSyncImport(EmulatorCase):
         [event] = self.linked_events()
         self.assertTrue(event.allday)
         self.assertEqual((event.start_date, event.stop_date), (day, day + timedelta(days=1)))
+
+    def test_edit_on_both_sides_is_a_reported_conflict_never_a_silent_loss(self):
+        [remote_id] = self.emulator.seed(ALICE, [graph_event("Budget", self.start)])
+        self.sync()
+        [event] = self.linked_events()
+        event.name = "Budget (Odoo's title)"
+        client = outlook_sync.GraphClient(
+            self.env["outlook.sync.config"]._graph_config(),
+            outlook_sync.Tokens(
+                self.emulator.token(ALICE)["access_token"], None, datetime.now().astimezone() + timedelta(hours=1)
+            ),
+        )
+        client.update_event(remote_id, {"subject": "Budget (Outlook's title)"})
+        log = self.sync()
+        # Odoo's edit is as old as this test's transaction, Outlook's is newer: the latest edit wins...
+        self.assertEqual(event.name, "Budget (Outlook's title)")
+        # ...and the losing edit is in the log, where a person can find it.
+        self.assertIn("Conflict on", log.message)
+        self.assertIn("Budget (Odoo's title)", log.message)
+        self.assertEqual(self.sync().outlook_updated, 0)

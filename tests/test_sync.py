@@ -120,3 +120,13 @@ def test_an_emptied_mailbox_stops_the_run_instead_of_deleting_odoo(
 def test_malformed_local_input_is_a_clear_value_error(config: GraphConfig, alice: GraphClient) -> None:
     with pytest.raises(ValueError, match="local"):
         run(config, alice, None, {"kind": "full", "events": [{"values": {"start": "yesterday"}}]})
+
+
+def test_local_hash_follows_content_not_identity() -> None:
+    values = odoo_event(7, "Review", "2026-03-02 09:00:00", "2026-03-02 10:00:00")["values"]
+    same = dict(values, id=8, ical_uid="uid-elsewhere", attendees=[])
+    renamed = dict(values, name="Review (moved)")
+    assert outlook_sync.local_hash(values) == outlook_sync.local_hash(same)
+    assert outlook_sync.local_hash(values) != outlook_sync.local_hash(renamed)
+    with pytest.raises(ValueError, match="stop"):
+        outlook_sync.local_hash(dict(values, stop="2026-03-02 08:00:00"))

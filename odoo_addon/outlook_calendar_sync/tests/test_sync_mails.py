@@ -127,3 +127,16 @@ class TestSyncMails(EmulatorCase):
         self.sync()
         self.assertEqual(self.mails(), [("update", CAROL)])
         self.assertEqual(self.sync().outlook_updated, 0, "the change was carried over once")
+
+    def test_changes_made_during_a_global_pause_are_sent_when_it_resumes(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("outlook_calendar_sync.paused", "True")
+        self.meeting(self.carol, name="Planned while paused")
+        self.Account._cron_sync_all()
+        self.assertEqual(self.outlook_copies(), [], "paused: nothing leaves Odoo")
+        self.assertTrue(self.account.dirty, "the change stays queued")
+        params.set_param("outlook_calendar_sync.paused", False)
+        self.Account._cron_sync_all()
+        self.assertEqual([copy["subject"] for copy in self.outlook_copies()], ["Planned while paused"])
+        self.assertEqual(self.mails(), [("invitation", CAROL)])
+        self.assertFalse(self.account.dirty)

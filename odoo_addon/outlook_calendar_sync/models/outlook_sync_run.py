@@ -135,7 +135,7 @@ class OutlookSyncAccount(models.Model):
                 state,
                 local,
                 mailbox=mailbox,
-                transaction_salt=f"{self.env['ir.config_parameter'].sudo().get_param('database.uuid')}/{self.id}",
+                transaction_salt=self._transaction_salt(),
                 policy=config._param("conflict_policy"),
                 first_sync=config._param("first_sync"),
             )
@@ -148,6 +148,66 @@ class OutlookSyncAccount(models.Model):
         applied, failures = self._apply_local_ops(result)
         self._store_state(result, local)
         return self._outcome(result["report"], applied, failures, mailbox)
+
+    def action_preview_sync(self):
+        """A dry run of the next sync: what it would create, change and delete on each side, and how many mails
+        Outlook would send, before anything is written. Nothing is stored but the rotated tokens."""
+        self.ensure_one()
+        self._check_manage_rights()
+        account = self.sudo()
+        if account.state not in ("connected", "error", "stopped"):
+            raise UserError(self.env._("Connect the Outlook account first: a preview reads the Outlook calendar."))
+        config = self.env["outlook.sync.config"]
+        graph_config = config._graph_config()
+        mailbox = account.mailbox or self._read_mailbox(graph_config, self._tokens())
+        if not account.delta_state and account.next_sync_mode == "new" and account.sync_from:
+            account._start_from_now(graph_config, self._tokens())
+        try:
+            result = outlook_sync.sync_mailbox(
+                graph_config,
+                self._tokens(),
+                json.loads(account.delta_state) if account.delta_state else None,
+                self._gather_local(),
+                mailbox=mailbox,
+                transaction_salt=self._transaction_salt(),
+                policy=config._param("conflict_policy"),
+                first_sync=config._param("first_sync"),
+                dry_run=True,
+            )
+        except outlook_sync.OutlookSyncError as error:
+            if getattr(error, "tokens", None) is not None:
+                self._store_tokens(error.tokens)
+            raise UserError(self.env._("The preview could not read Outlook: %(error)s", error=error)) from None
+        self._store_tokens(result["tokens"])
+        report = result["report"]
+        local, remote, mails = report["local"], report["remote"], report["mails"]
+        message = self.env._(
+            "The next sync of %(user)s would create %(rc)s, update %(ru)s and delete %(rd)s event(s) in Outlook, and "
+            "create %(lc)s, update %(lu)s and delete %(ld)s in Odoo. Outlook would send %(inv)s invitation(s), "
+            "%(upd)s update(s) and %(can)s cancellation(s) to attendees.",
+            user=self.user_id.display_name,
+            rc=remote["created"],
+            ru=remote["updated"],
+            rd=remote["deleted"],
+            lc=local["created"],
+            lu=local["updated"],
+            ld=local["deleted"],
+            inv=mails["invitations"],
+            upd=mails["updates"],
+            can=mails["cancellations"],
+        )
+        if report["failures"]:
+            message += " " + self.env._("%(count)s item(s) would fail.", count=len(report["failures"]))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": self.env._("Outlook sync preview"), "message": message, "sticky": True},
+        }
+
+    def _transaction_salt(self):
+        """Stable for this database and account: the engine derives Outlook's transactionIds from it, so a create
+        retried after a crash is recognised instead of duplicated."""
+        return f"{self.env['ir.config_parameter'].sudo().get_param('database.uuid')}/{self.id}"
 
     def _start_from_now(self, graph_config, tokens):
         """ "Synchronize only new events": read Outlook's calendar once, only for the delta link that marks now, so

@@ -28,6 +28,10 @@ class ResUsers(models.Model):
             user.outlook_sync_last_sync = account.last_sync_at or account.last_run_at
             user.outlook_sync_last_error = account.last_error
 
+    def action_outlook_sync_preview(self):
+        self.ensure_one()
+        return self.env["outlook.sync.account"]._for_user(self).action_preview_sync()
+
     def action_outlook_sync_open_logs(self):
         self.ensure_one()
         return {

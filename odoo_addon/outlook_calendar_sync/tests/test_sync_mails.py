@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import EmulatorCase
@@ -140,3 +141,19 @@ class TestSyncMails(EmulatorCase):
         self.assertEqual([copy["subject"] for copy in self.outlook_copies()], ["Planned while paused"])
         self.assertEqual(self.mails(), [("invitation", CAROL)])
         self.assertFalse(self.account.dirty)
+
+    def test_preview_says_what_would_happen_and_writes_nothing(self):
+        self.meeting(self.carol | self.dave)
+        self.emulator.clear_requests()
+        action = self.user_a.with_user(self.admin).action_outlook_sync_preview()
+        message = action["params"]["message"]
+        self.assertIn("would create 1, update 0 and delete 0 event(s) in Outlook", message)
+        self.assertIn("Outlook would send 2 invitation(s)", message)
+        self.assertEqual(self.outlook_copies(), [], "a preview writes nothing")
+        self.assertEqual(self.mails(), [])
+        self.assertTrue(self.account.dirty, "the change is still queued for the real run")
+        self.assertEqual(self.sync().outlook_created, 1)
+
+    def test_preview_of_another_users_account_is_refused_to_non_admins(self):
+        with self.assertRaises(AccessError):
+            self.user_a.with_user(self.user_b).action_outlook_sync_preview()

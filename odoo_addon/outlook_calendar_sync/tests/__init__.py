@@ -10,5 +10,6 @@ from . import (
     test_settings,
     test_sync_import,
     test_sync_mails,
+    test_sync_shared_meeting,
     test_ui,
 )

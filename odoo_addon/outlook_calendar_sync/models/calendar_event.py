@@ -80,6 +80,19 @@ class CalendarEvent(models.Model):
         Link.create(new_links)
         accounts._mark_dirty()
 
+    def _skip_send_mail_status_update(self):
+        """Outlook mails the attendees of a meeting whose organizer syncs (invitations, updates, cancellations):
+        Odoo sending its own as well would be every attendee's second mail. A connection waiting for a reconnect
+        still counts: its changes are queued and Outlook mails when they reach it."""
+        organizer = self.user_id
+        if organizer and (
+            self.env["outlook.sync.account"]
+            .sudo()
+            .search_count([("user_id", "=", organizer.id), ("state", "in", TRACKING_STATES)], limit=1)
+        ):
+            return True
+        return super()._skip_send_mail_status_update()
+
     @api.model_create_multi
     def create(self, vals_list):
         events = super().create(vals_list)

@@ -5,6 +5,7 @@ normalises what it is given (sanitised HTML, an attendee without an address, ala
 what Odoo holds after the write (see ``outlook_sync.local_hash``), so the next run does not mistake it for an edit.
 """
 
+import pytz
 from odoo import fields
 from odoo.tools import email_normalize
 
@@ -175,6 +176,11 @@ def _recurrence_values(recurrence):
     return vals
 
 
+def _zone(name):
+    """An IANA zone Odoo's ``event_tz`` accepts, else none (the times themselves are UTC and stay right)."""
+    return name if name in pytz.all_timezones_set else False
+
+
 def write_values(env, values, user):
     """Odoo field values for the engine's ``values`` of an event in ``user``'s mailbox, plus the attendee
     states to set once the attendees exist: ``(vals, {partner_id: state})``."""
@@ -186,7 +192,7 @@ def write_values(env, values, user):
         "videocall_location": values.get("videocall_location") or False,
         "privacy": values.get("privacy") or False,
         "show_as": values.get("show_as") or "busy",
-        "event_tz": values.get("event_tz") or False,
+        "event_tz": _zone(values.get("event_tz")),
         "user_id": organizer.id or False,
         "outlook_organizer_email": False if organizer else (organizer_email or False),
         "partner_ids": [fields.Command.set(partners.ids)],
@@ -198,5 +204,5 @@ def write_values(env, values, user):
     recurrence = values.get("recurrence")
     if recurrence:
         vals.update(_recurrence_values(recurrence))
-        vals["event_tz"] = vals["event_tz"] or recurrence.get("event_tz") or False
+        vals["event_tz"] = vals["event_tz"] or _zone(recurrence.get("event_tz"))
     return vals, states

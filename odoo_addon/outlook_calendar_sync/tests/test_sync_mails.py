@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from odoo.addons.mail.tests.common import MockEmail
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -157,3 +158,44 @@ class TestSyncMails(EmulatorCase):
     def test_preview_of_another_users_account_is_refused_to_non_admins(self):
         with self.assertRaises(AccessError):
             self.user_a.with_user(self.user_b).action_outlook_sync_preview()
+
+
+@tagged("post_install", "-at_install")
+class TestOdooOwnMails(MockEmail, EmulatorCase):
+    """Odoo's calendar mails attendees itself; while Outlook does it for a synced organizer, Odoo must not."""
+
+    def setUp(self):
+        super().setUp()
+        self.carol = self.env["res.partner"].create({"name": "Carol", "email": CAROL})
+        self.account = self.emulator_account(self.user_a)
+
+    def invite_carol(self):
+        start = datetime.now().replace(microsecond=0) + timedelta(days=3)
+        with self.mock_mail_gateway():
+            event = (
+                self.env["calendar.event"]
+                .with_user(self.user_a)
+                .create(
+                    {
+                        "name": "Odoo or Outlook?",
+                        "start": start,
+                        "stop": start + timedelta(hours=1),
+                        "partner_ids": [(6, 0, (self.user_a.partner_id | self.carol).ids)],
+                    }
+                )
+            )
+        return event, self._new_mails.filtered(lambda mail: self.carol in mail.recipient_ids)
+
+    def test_odoo_sends_no_invitation_of_its_own_when_outlook_does(self):
+        event, mails = self.invite_carol()
+        self.assertFalse(mails, "Outlook invites Carol; Odoo must not as well")
+        self.account._run_sync()
+        self.assertEqual([mail["to"] for mail in self.emulator.outbox()], [CAROL], "exactly one invitation")
+        with self.mock_mail_gateway():
+            event.unlink()
+        self.assertFalse(self._new_mails.filtered(lambda mail: self.carol in mail.recipient_ids))
+
+    def test_odoo_mails_again_once_the_user_stops_syncing(self):
+        self.account.action_stop()
+        _event, mails = self.invite_carol()
+        self.assertTrue(mails, "without Outlook, Odoo's own invitation is the only one")

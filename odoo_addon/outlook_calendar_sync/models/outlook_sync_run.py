@@ -28,6 +28,26 @@ WINDOW_FUTURE = timedelta(days=365)
 MESSAGE_DETAILS = 20
 
 
+class TokenKeeper:
+    """The latest tokens of a run. Microsoft rotates the refresh token on use, so the newest one is stored even when
+    the run itself fails and its writes are rolled back."""
+
+    def __init__(self, tokens):
+        self.latest = tokens
+
+    def update(self, tokens):
+        if tokens is not None:
+            self.latest = tokens
+
+
+def _notification(title, message, kind):
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": {"title": title, "message": message, "type": kind, "sticky": True},
+    }
+
+
 class OutlookSyncAccount(models.Model):
     _inherit = "outlook.sync.account"
 
@@ -96,10 +116,13 @@ class OutlookSyncAccount(models.Model):
         started_at = fields.Datetime.now()
         clock = time.monotonic()
         local = {"kind": "full" if self.full_sync_needed else "delta"}
+        keeper = None
         try:
             local = self._gather_local()
+            keeper = TokenKeeper(self._tokens())
+            # Applying Outlook's changes and storing the new state succeed or fail together.
             with self.env.cr.savepoint():
-                outcome = self._exchange(local)
+                outcome = self._exchange(local, keeper)
         except outlook_sync.SafetyStopError as error:
             outcome = self._failure(
                 "error",
@@ -114,40 +137,44 @@ class OutlookSyncAccount(models.Model):
             outcome = self._failure("reconnect", str(error))
         except (outlook_sync.OutlookSyncError, UserError, ValueError) as error:
             outcome = self._failure("error", str(error))
+        finally:
+            # Outside the savepoint: a failed run must not lose a refresh token Microsoft has already rotated.
+            if keeper is not None:
+                self._store_tokens(keeper.latest)
         return self._record_run(trigger, started_at, time.monotonic() - clock, local, outcome)
 
-    def _exchange(self, local):
+    def _exchange(self, local, keeper):
         """Calls the engine and applies its result. Returns an outcome dict (see ``_record_run``)."""
+        result, mailbox = self._call_engine(local, keeper)
+        applied, failures = self._apply_local_ops(result)
+        self._store_state(result, local)
+        return self._outcome(result["report"], applied, failures, mailbox)
+
+    def _call_engine(self, local, keeper, dry_run=False):
+        """``outlook_sync.sync_mailbox`` with this account's settings and state; ``keeper`` follows the tokens."""
         account = self.sudo()
         config = self.env["outlook.sync.config"]
         graph_config = config._graph_config()
-        tokens = self._tokens()
-        mailbox = account.mailbox or self._read_mailbox(graph_config, tokens)
-        tokens = self._tokens()
+        mailbox = account.mailbox or self._read_mailbox(graph_config, keeper)
         if not account.delta_state and account.next_sync_mode == "new" and account.sync_from:
-            account._start_from_now(graph_config, tokens)
-            tokens = self._tokens()
-        state = json.loads(account.delta_state) if account.delta_state else None
+            account._start_from_now(graph_config, keeper)
         try:
             result = outlook_sync.sync_mailbox(
                 graph_config,
-                tokens,
-                state,
+                keeper.latest,
+                json.loads(account.delta_state) if account.delta_state else None,
                 local,
                 mailbox=mailbox,
                 transaction_salt=self._transaction_salt(),
                 policy=config._param("conflict_policy"),
                 first_sync=config._param("first_sync"),
+                dry_run=dry_run,
             )
         except outlook_sync.OutlookSyncError as error:
-            # Microsoft may have rotated the refresh token before the run stopped: keep the new one.
-            if getattr(error, "tokens", None) is not None:
-                self._store_tokens(error.tokens)
+            keeper.update(getattr(error, "tokens", None))
             raise
-        self._store_tokens(result["tokens"])
-        applied, failures = self._apply_local_ops(result)
-        self._store_state(result, local)
-        return self._outcome(result["report"], applied, failures, mailbox)
+        keeper.update(result["tokens"])
+        return result, mailbox
 
     def action_preview_sync(self):
         """A dry run of the next sync: what it would create, change and delete on each side, and how many mails
@@ -157,28 +184,18 @@ class OutlookSyncAccount(models.Model):
         account = self.sudo()
         if account.state not in ("connected", "error", "stopped"):
             raise UserError(self.env._("Connect the Outlook account first: a preview reads the Outlook calendar."))
-        config = self.env["outlook.sync.config"]
-        graph_config = config._graph_config()
-        mailbox = account.mailbox or self._read_mailbox(graph_config, self._tokens())
-        if not account.delta_state and account.next_sync_mode == "new" and account.sync_from:
-            account._start_from_now(graph_config, self._tokens())
+        keeper = TokenKeeper(self._tokens())
         try:
-            result = outlook_sync.sync_mailbox(
-                graph_config,
-                self._tokens(),
-                json.loads(account.delta_state) if account.delta_state else None,
-                self._gather_local(),
-                mailbox=mailbox,
-                transaction_salt=self._transaction_salt(),
-                policy=config._param("conflict_policy"),
-                first_sync=config._param("first_sync"),
-                dry_run=True,
-            )
+            result, _mailbox = self._call_engine(self._gather_local(), keeper, dry_run=True)
         except outlook_sync.OutlookSyncError as error:
-            if getattr(error, "tokens", None) is not None:
-                self._store_tokens(error.tokens)
-            raise UserError(self.env._("The preview could not read Outlook: %(error)s", error=error)) from None
-        self._store_tokens(result["tokens"])
+            # Said in a notification, not raised: raising would roll back the rotated tokens stored below.
+            return _notification(
+                self.env._("Outlook sync preview"),
+                self.env._("The preview could not read Outlook: %(error)s", error=error),
+                "danger",
+            )
+        finally:
+            self._store_tokens(keeper.latest)
         report = result["report"]
         local, remote, mails = report["local"], report["remote"], report["mails"]
         message = self.env._(
@@ -198,26 +215,22 @@ class OutlookSyncAccount(models.Model):
         )
         if report["failures"]:
             message += " " + self.env._("%(count)s item(s) would fail.", count=len(report["failures"]))
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"title": self.env._("Outlook sync preview"), "message": message, "sticky": True},
-        }
+        return _notification(self.env._("Outlook sync preview"), message, "info")
 
     def _transaction_salt(self):
         """Stable for this database and account: the engine derives Outlook's transactionIds from it, so a create
         retried after a crash is recognised instead of duplicated."""
         return f"{self.env['ir.config_parameter'].sudo().get_param('database.uuid')}/{self.id}"
 
-    def _start_from_now(self, graph_config, tokens):
+    def _start_from_now(self, graph_config, keeper):
         """ "Synchronize only new events": read Outlook's calendar once, only for the delta link that marks now, so
         that what already exists there is left alone (as the Odoo side, whose listing starts at ``sync_from``)."""
-        client = outlook_sync.GraphClient(graph_config, tokens)
+        client = outlook_sync.GraphClient(graph_config, keeper.latest)
         now = datetime.now(timezone.utc)
         try:
             result = client.delta(start=now - WINDOW_PAST, end=now + WINDOW_FUTURE)
         finally:
-            self._store_tokens(client.tokens)
+            keeper.update(client.tokens)
         if not result.delta_link:
             raise UserError(self.env._("Outlook did not return a delta link; the sync will start with all events."))
         empty = {"delta_link": result.delta_link, "links": [], "pending_remote": [], "excluded_local": []}
@@ -228,13 +241,13 @@ class OutlookSyncAccount(models.Model):
             len(result.events),
         )
 
-    def _read_mailbox(self, graph_config, tokens):
+    def _read_mailbox(self, graph_config, keeper):
         """The signed-in mailbox's address, for an account connected before it was recorded."""
-        client = outlook_sync.GraphClient(graph_config, tokens)
+        client = outlook_sync.GraphClient(graph_config, keeper.latest)
         try:
             profile = client.me()
         finally:
-            self._store_tokens(client.tokens)
+            keeper.update(client.tokens)
         mailbox = profile.get("mail") or profile.get("userPrincipalName")
         if not mailbox:
             raise UserError(self.env._("Outlook did not say which mailbox this account is connected to."))

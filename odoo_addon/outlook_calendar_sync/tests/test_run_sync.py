@@ -45,6 +45,20 @@ class TestRunSync(EmulatorCase):
         self.assertNotEqual(account.refresh_token, old_refresh)
         self.assertGreater(account.token_expires_at, datetime.now(timezone.utc).replace(tzinfo=None))
 
+    def test_a_failed_run_keeps_the_refresh_token_microsoft_rotated(self):
+        account = self.emulator_account(self.user_a).sudo()
+        self.assertEqual(account._run_sync().status, "success")
+        old_refresh = account.refresh_token
+        account.token_expires_at = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=5)
+        self.emulator.expire_tokens("alice@example.com")
+        self.emulator.oauth(strict_rotation=True)  # a used refresh token is dead
+        self.emulator.fault("error", count=20, status=500, path_contains="calendarView")
+        failed = account._run_sync()
+        self.assertEqual(failed.status, "failed", failed.message)
+        self.assertNotEqual(account.refresh_token, old_refresh, "the rotated token survives the failed run")
+        self.emulator.clear_faults()
+        self.assertEqual(account._run_sync().status, "success", "and the next run signs in with it")
+
     def test_revoked_consent_asks_to_reconnect(self):
         account = self.emulator_account(self.user_a).sudo()
         account.token_expires_at = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=5)

@@ -9,8 +9,10 @@
 //!    `@removed` also means "left the window", so a removed linked item is read by id (`$batch`)
 //!    and counts as deleted only when Outlook answers `404 ErrorItemNotFound`; an event still there
 //!    keeps its link and is compared by content (moved out of the window: an update), and a read
-//!    that fails deletes nothing, is reported and retried next run. A removed occurrence deletes
-//!    its series only when the master itself reads `ErrorItemNotFound`.
+//!    that fails deletes nothing, is reported and retried next run (unless our own re-create of
+//!    that pair, made by a run whose result was not stored, is in the mailbox: it proves the
+//!    deletion, and the pair is linked to it). A removed occurrence deletes its series only when
+//!    the master itself reads `ErrorItemNotFound`.
 //! 2. **Plan** with all stored statuses against the Odoo side (full listing or delta). The
 //!    engine's safety stop (an emptied side) ends the run with [`RunError::Plan`], nothing written.
 //!    On a first sync, [`FirstSync`] decides which pre-existing Odoo events go to Outlook; events
@@ -29,6 +31,40 @@
 //! A dry run ([`RunOptions::dry_run`]) stops after planning: it reports the operations of both
 //! sides and the mails Outlook would send, writes nothing and returns the state unchanged.
 //!
+//! # Organizer rules
+//!
+//! Only the organizer's copy changes a meeting; every invited mailbox holds its own copy (the same
+//! `iCalUId`, `isOrganizer` false). For a meeting the owner attends (the Odoo values say
+//! `is_organizer: false`, or the copy says `isOrganizer: false`):
+//!
+//! - **Never created in Outlook.** Creating it would make the owner organizer of a second meeting
+//!   and invite everyone again, the organizer included. It stays unlinked, is listed in
+//!   [`RunOutput::retry_local`] (so it is offered again) and reported once per run in
+//!   [`Report::attendee_notes`] ([`AttendeeNoteKind::WaitingForInvitation`]); when the
+//!   organizer's invitation brings the copy into this mailbox, the engine links the two (by
+//!   `iCalUId`, then by subject, start, end and organizer), whichever mailbox synced first. The
+//!   first-sync policy does not apply to such events (nothing is written for them).
+//! - **The owner's answer is a response.** A changed `own_state` (accepted, declined, tentative)
+//!   is sent as `POST /me/events/{id}/accept` (`decline`, `tentativelyAccept`) with
+//!   `sendResponse: true`, in the run's `$batch`; Outlook mails the organizer one `response`
+//!   ([`Mails::responses`]). "No answer" cannot be sent: Outlook's answer is kept.
+//! - **Personal fields are the owner's.** Reminder, show-as and categories changed in Odoo are
+//!   PATCHed on the copy (Graph allows it; no mail). When the pair is linked for the first time,
+//!   Odoo's values for them are the event's, not this attendee's: they are left as they are on
+//!   both sides.
+//! - **Meeting fields are the organizer's.** Subject, body, location, start/end, recurrence,
+//!   attendees, sensitivity, online meeting, cancellation and organizer are never written to an
+//!   attendee's copy. When the organizer's mailbox does not sync the event through this database,
+//!   the organizer's Outlook version is written back to Odoo (a [`LocalWrite`] update) and the
+//!   fields Odoo had changed are named once per item ([`AttendeeNoteKind::OrganizerVersionKept`]).
+//!   When it does ([`LocalEvent::organizer_syncs`]), an Odoo edit of the meeting is the
+//!   organizer's run's to send: the attendee's run leaves it in Odoo (overwriting it would undo
+//!   an edit the organizer's run has not sent yet), and the copy follows once the organizer's run
+//!   has sent it.
+//! - **Both sides changed** (the organizer updated the meeting while the owner answered in Odoo):
+//!   no conflict, both survive: the answer and personal fields go to Outlook, the organizer's
+//!   meeting fields to Odoo.
+//!
 //! # Caller contract (the Odoo addon)
 //!
 //! - Apply [`RunOutput::local_ops`] and store [`RunOutput::state`] in one transaction. For each
@@ -41,6 +77,11 @@
 //! - The values of a written record must read back unchanged (same fields, same normalisation):
 //!   the link records the hash of what was written, so anything Odoo alters reads as a local edit.
 //! - On [`RunError`], store nothing: the next run recognises what was already written to Outlook.
+//! - Several users, one meeting: list a meeting in each synced participant's run with that
+//!   user's view (`is_organizer`, `own_state`), one Odoo event for all of them, its `ical_uid` set
+//!   from any link that knows it (this mailbox's first), and [`LocalEvent::organizer_syncs`] set
+//!   when the organizer's own mailbox syncs it too. Keep listing an attendee's unlinked event
+//!   (it is in [`RunOutput::retry_local`]) until its copy is linked.
 //!
 //! # Known limits
 //!
@@ -51,7 +92,18 @@
 //!   removed occurrence belonged to). Exceptions of Odoo series are not sent to Outlook either.
 //! - A linked event outside the window is only seen again when Graph reports it (its `@removed`
 //!   quirk for changes outside the window) or on a full round, which reads such events by id.
+//! - Organizer rules: the copy's state after an answer is predicted (its response set), since the
+//!   action returns nothing; real Outlook may also change the copy's show-as on accepting, which
+//!   the next run then brings to Odoo as an Outlook change (no Graph write). Deleting, in Odoo, a
+//!   meeting the owner attends deletes the owner's copy (no mail; the organizer is not told, as
+//!   a decline would). The owner's copy deleted in Outlook is a [`LocalAction::Delete`] of the
+//!   Odoo event, even when the Odoo event changed since (only the organizer could send the copy
+//!   again): in a database several users sync, the addon should take the owner off the meeting
+//!   rather than delete a meeting the owner does not organize. The attendee list of an
+//!   attendee's copy does not carry the others' answers reliably, so Odoo's answers of other
+//!   attendees are kept when the organizer's version is written back.
 
+mod attendee;
 mod error;
 mod identity;
 mod local;
@@ -64,8 +116,8 @@ mod state;
 
 pub use error::RunError;
 pub use output::{
-    ConflictReport, Counts, ItemFailure, LocalAction, LocalWrite, Mails, PlannedOp, Report,
-    RunOutput, Unsupported,
+    AttendeeNote, AttendeeNoteKind, ConflictReport, Counts, ItemFailure, LocalAction, LocalWrite,
+    Mails, PlannedOp, Report, RunOutput, Unsupported,
 };
 pub use run::run;
 pub use state::{FirstSync, Link, LocalEvent, LocalListing, RunInput, RunOptions, SyncState};

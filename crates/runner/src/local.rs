@@ -20,6 +20,8 @@ pub(crate) struct LocalView {
     pub(crate) events: HashMap<String, (OdooEvent, Event)>,
     /// Records that could not be read: listed again next run.
     pub(crate) held: Vec<i64>,
+    /// Events whose organizer's mailbox syncs them too ([`LocalEvent::organizer_syncs`]).
+    pub(crate) organizer_syncs: HashSet<String>,
 }
 
 /// Reads the addon's events. `excluded` ids (kept out by the first-sync policy) are left out.
@@ -37,6 +39,7 @@ pub(crate) fn read_local(
     let mut items = Vec::new();
     let mut events = HashMap::new();
     let mut held = Vec::new();
+    let mut organizer_syncs = HashSet::new();
     for record in records {
         let Some(id) = record.values.id else {
             report.failures.push(ItemFailure {
@@ -55,6 +58,9 @@ pub(crate) fn read_local(
         }
         match record.values.to_event() {
             Ok(event) => {
+                if record.organizer_syncs {
+                    organizer_syncs.insert(key.clone());
+                }
                 items.push(local_item(&key, &event, record, options));
                 events.insert(key, (record.values.clone(), event));
             }
@@ -90,6 +96,7 @@ pub(crate) fn read_local(
         listing,
         events,
         held,
+        organizer_syncs,
     }
 }
 

@@ -4,7 +4,9 @@
 //! Outlook's rules, as documented for the organiser's copy: a create invites every attendee; an
 //! update invites those added, cancels those removed and, when a meeting field changed, updates
 //! every remaining one; a delete cancels a meeting that is not cancelled yet. Nothing is mailed for
-//! an attendee's own copy, nor to the organiser, nor to an attendee without an address.
+//! a write to an attendee's own copy, nor to the organiser, nor to an attendee without an address,
+//! except the answer an attendee sends (`accept`, `decline`, `tentativelyAccept` with
+//! `sendResponse`): one `response` to the organiser, counted where it is sent (`push`).
 
 use std::collections::BTreeSet;
 
@@ -69,6 +71,7 @@ pub(crate) fn for_update(
         } else {
             0
         },
+        responses: 0,
     }
 }
 

@@ -67,8 +67,9 @@ pub struct Counts {
     pub failed: usize,
 }
 
-/// The mails Outlook sends (or, in a dry run, would send) to attendees because of our writes:
-/// one per recipient, as Outlook counts them.
+/// The mails Outlook sends (or, in a dry run, would send) because of our writes: to attendees
+/// for the meetings the mailbox organizes, to the organizer for its answers to invitations; one
+/// per recipient, as Outlook counts them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mails {
     /// Invitations (creates, attendees added).
@@ -77,18 +78,23 @@ pub struct Mails {
     pub updates: usize,
     /// Cancellations (deletes, attendees removed).
     pub cancellations: usize,
+    /// Answers to the organizer (the owner accepted, declined or tentatively accepted a meeting
+    /// it attends).
+    #[serde(default)]
+    pub responses: usize,
 }
 
 impl Mails {
     /// All mails.
     pub fn total(&self) -> usize {
-        self.invitations + self.updates + self.cancellations
+        self.invitations + self.updates + self.cancellations + self.responses
     }
 
     pub(crate) fn add(&mut self, other: Mails) {
         self.invitations += other.invitations;
         self.updates += other.updates;
         self.cancellations += other.cancellations;
+        self.responses += other.responses;
     }
 }
 
@@ -118,6 +124,39 @@ pub struct Unsupported {
     pub label: Option<String>,
     /// What is not synced.
     pub reason: String,
+}
+
+/// What the organizer rules did with an item the mailbox owner attends but does not organize
+/// (see the crate documentation): nothing failed, the run did what an attendee may do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendeeNote {
+    /// Which rule applied.
+    pub kind: AttendeeNoteKind,
+    /// The Odoo id, when known.
+    pub local_id: Option<String>,
+    /// The Outlook id of the owner's copy, when there is one.
+    pub remote_id: Option<String>,
+    /// The event's label.
+    pub label: Option<String>,
+    /// For [`AttendeeNoteKind::OrganizerVersionKept`]: the meeting fields changed in Odoo that
+    /// were not sent (`subject`, `body`, `location`, `start/end`, `recurrence`, `attendees`,
+    /// `sensitivity`, `online meeting`, `cancelled`, `organizer`).
+    pub fields: Vec<String>,
+    /// What happened, for people.
+    pub reason: String,
+}
+
+/// The rule an [`AttendeeNote`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendeeNoteKind {
+    /// An Odoo event the owner attends has no copy in the mailbox yet: it is not created there
+    /// (only the organizer's Outlook can create the meeting), stays unlinked and is listed in
+    /// [`RunOutput::retry_local`] until the invitation arrives and the copy is linked.
+    WaitingForInvitation,
+    /// Meeting fields changed in Odoo on a meeting the owner only attends were not written to
+    /// Outlook; the organizer's version was written back to Odoo.
+    OrganizerVersionKept,
 }
 
 /// A conflict resolved by policy, with the content that lost.
@@ -168,6 +207,9 @@ pub struct Report {
     pub conflicts: Vec<ConflictReport>,
     /// What was seen but is not synced.
     pub unsupported: Vec<Unsupported>,
+    /// Items the organizer rules held back, once per item and run.
+    #[serde(default)]
+    pub attendee_notes: Vec<AttendeeNote>,
     /// Odoo events the first-sync policy kept out of Outlook this run.
     pub excluded_by_first_sync: usize,
     /// Mails Outlook sends (or would send) to attendees because of this run's writes.

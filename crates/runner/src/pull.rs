@@ -121,7 +121,7 @@ pub(crate) async fn pull(
                         action: "read".to_owned(),
                         local_id: None,
                         remote_id: None,
-                        label: graph_str(&json, "subject").map(str::to_owned),
+                        label: graph_str(&json, "subject").map(outlook_model::error::clip),
                         reason: "a delta item has no id".to_owned(),
                     }),
                 }
@@ -280,7 +280,7 @@ pub(crate) async fn pull(
                 }
                 Err(error) => {
                     report.failures.push(ItemFailure {
-                        label: graph_str(&json, "subject").map(str::to_owned),
+                        label: graph_str(&json, "subject").map(outlook_model::error::clip),
                         ..read_failure(&id, error.to_string())
                     });
                     held.push(id);

@@ -7,8 +7,10 @@ use outlook_engine::{Outcome, Plan, RemoteOp, WrittenItem};
 use outlook_graph::{BatchRequest, BatchResponse, GraphClient, GraphError, MAX_BATCH_SIZE, Method};
 use outlook_model::Event;
 use outlook_model::graph::{diff_to_graph_patch, event_from_graph, to_graph_create};
+use outlook_model::odoo::OdooEvent;
 use serde_json::{Value, json};
 
+use crate::attendee::{self, AttendeeWrite};
 use crate::identity::{content_hash, event_path, graph_modified_ms};
 use crate::local::LocalView;
 use crate::mails;
@@ -26,11 +28,58 @@ pub(crate) struct Prepared {
     pub(crate) mails: Mails,
     /// The event's label for reports.
     pub(crate) label: Option<String>,
+    /// What the organizer rules decided for a meeting the owner attends.
+    pub(crate) attendee: Attendee,
 }
 
 pub(crate) enum Action {
+    /// One request, whose answer gives the outcome.
     Send(BatchRequest),
+    /// Writes to an attendee's copy (personal fields, the answer): none of them returns the copy
+    /// as it ends up, so the outcome is the copy as expected after them.
+    Respond {
+        requests: Vec<BatchRequest>,
+        remote_id: String,
+        expected: Box<Event>,
+        modified_at: Option<i64>,
+    },
+    /// No request: the outcome is known.
     Done(Outcome),
+}
+
+impl Prepared {
+    /// Whether the op writes to Outlook.
+    pub(crate) fn sends(&self) -> bool {
+        match &self.action {
+            Action::Send(_) => true,
+            Action::Respond { requests, .. } => !requests.is_empty(),
+            Action::Done(_) => false,
+        }
+    }
+
+    /// The reason of an outcome known before sending anything, if it is a failure.
+    pub(crate) fn known_failure(&self) -> Option<&str> {
+        match &self.action {
+            Action::Done(Outcome::Failed { reason }) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// The organizer rules' part of a prepared op.
+#[derive(Default)]
+pub(crate) enum Attendee {
+    /// Not a meeting the owner attends, or nothing to say.
+    #[default]
+    None,
+    /// An Odoo event the owner attends, not created in Outlook: it waits for the invitation.
+    Waiting,
+    /// An attendee's copy: Odoo values to write back (the organizer's meeting fields) and the
+    /// meeting fields changed in Odoo that were not sent.
+    Copy {
+        local: Option<Box<(OdooEvent, String)>>,
+        kept: Vec<&'static str>,
+    },
 }
 
 /// What the remote writes produced.
@@ -104,6 +153,16 @@ fn failed(reason: impl Into<String>) -> Action {
     })
 }
 
+/// A prepared op outside the organizer rules.
+fn prepared(action: Action, mails: Mails, label: Option<String>) -> Prepared {
+    Prepared {
+        action,
+        mails,
+        label,
+        attendee: Attendee::None,
+    }
+}
+
 fn prepare_one(
     op: &RemoteOp,
     local: &LocalView,
@@ -122,42 +181,46 @@ fn prepare_one(
                 return missing(local_id);
             };
             let label = Some(event.label().to_owned());
+            if attendee::is_attendee(Some(event), None) {
+                // Creating it would make the owner organizer of a second meeting and invite
+                // everyone again: it waits for the organizer's invitation.
+                return Prepared {
+                    action: failed(attendee::WAITING_REASON),
+                    mails: Mails::default(),
+                    label,
+                    attendee: Attendee::Waiting,
+                };
+            }
             match to_graph_create(event) {
                 Ok(mut body) => {
                     body.insert("transactionId".to_owned(), json!(transaction_id));
-                    Prepared {
-                        action: Action::Send(BatchRequest {
+                    prepared(
+                        Action::Send(BatchRequest {
                             method: Method::POST,
                             url: "/me/events".to_owned(),
                             body: Some(Value::Object(body)),
                             depends_on: None,
                         }),
-                        mails: mails::for_create(event, &options.mailbox),
+                        mails::for_create(event, &options.mailbox),
                         label,
-                    }
+                    )
                 }
-                Err(error) => Prepared {
-                    action: failed(error.to_string()),
-                    mails: Mails::default(),
-                    label,
-                },
+                Err(error) => prepared(failed(error.to_string()), Mails::default(), label),
             }
         }
         RemoteOp::Update {
             local_id,
             remote_id,
         } => {
-            let Some(new) = local_event(local_id) else {
+            let Some((values, new)) = local.events.get(local_id) else {
                 return missing(local_id);
             };
             let label = Some(new.label().to_owned());
+            let link = links.get(remote_id.as_str());
             // The remote content now: read this run, else as last synced, else read just now.
             let old = match remote.events.get(remote_id) {
                 Some(event) => Ok(event),
-                None => match links
-                    .get(remote_id.as_str())
-                    .and_then(|l| l.remote.as_ref())
-                {
+                None => match link.and_then(|l| l.remote.as_ref()) {
                     Some(event) => Ok(event),
                     None => match fetched.get(remote_id) {
                         Some(Ok(event)) => Ok(event),
@@ -170,43 +233,40 @@ fn prepare_one(
             };
             let old = match old {
                 Ok(old) => old,
-                Err(reason) => {
-                    return Prepared {
-                        action: failed(reason),
-                        mails: Mails::default(),
-                        label,
-                    };
-                }
+                Err(reason) => return prepared(failed(reason), Mails::default(), label),
             };
+            let modified_at = link.and_then(|l| l.status.remote_mtime);
+            if attendee::is_attendee(Some(new), Some(old)) {
+                let synced = link.and_then(|l| l.remote.as_ref());
+                let organizer_syncs = local.organizer_syncs.contains(local_id);
+                return match attendee::plan_write(synced, old, values, new, organizer_syncs) {
+                    Ok(write) => respond(write, remote_id, modified_at, label),
+                    Err(reason) => prepared(failed(reason), Mails::default(), label),
+                };
+            }
             match diff_to_graph_patch(old, new) {
                 // Nothing Outlook shows would change: write nothing (a write may mail everyone).
-                Ok(patch) if patch.is_empty() => Prepared {
-                    action: Action::Done(Outcome::Written(WrittenItem {
+                Ok(patch) if patch.is_empty() => prepared(
+                    Action::Done(Outcome::Written(WrittenItem {
                         id: remote_id.clone(),
                         hash: content_hash(old),
-                        modified_at: links
-                            .get(remote_id.as_str())
-                            .and_then(|l| l.status.remote_mtime),
+                        modified_at,
                         ical_uid: old.ical_uid.clone(),
                     })),
-                    mails: Mails::default(),
+                    Mails::default(),
                     label,
-                },
-                Ok(patch) => Prepared {
-                    mails: mails::for_update(old, new, &patch, &options.mailbox),
-                    action: Action::Send(BatchRequest {
+                ),
+                Ok(patch) => prepared(
+                    Action::Send(BatchRequest {
                         method: Method::PATCH,
                         url: event_path(remote_id),
-                        body: Some(Value::Object(patch)),
+                        body: Some(Value::Object(patch.clone())),
                         depends_on: None,
                     }),
+                    mails::for_update(old, new, &patch, &options.mailbox),
                     label,
-                },
-                Err(error) => Prepared {
-                    action: failed(error.to_string()),
-                    mails: Mails::default(),
-                    label,
-                },
+                ),
+                Err(error) => prepared(failed(error.to_string()), Mails::default(), label),
             }
         }
         RemoteOp::Delete { remote_id } => {
@@ -215,26 +275,64 @@ fn prepare_one(
                     .get(remote_id.as_str())
                     .and_then(|l| l.remote.as_ref())
             });
-            Prepared {
-                action: Action::Send(BatchRequest {
+            prepared(
+                Action::Send(BatchRequest {
                     method: Method::DELETE,
                     url: event_path(remote_id),
                     body: None,
                     depends_on: None,
                 }),
-                mails: mails::for_delete(old, &options.mailbox),
-                label: old.map(|e| e.label().to_owned()),
-            }
+                mails::for_delete(old, &options.mailbox),
+                old.map(|e| e.label().to_owned()),
+            )
         }
     }
 }
 
-fn missing(local_id: &str) -> Prepared {
+/// The writes to an attendee's copy, or none when only Odoo needs the organizer's version.
+fn respond(
+    write: AttendeeWrite,
+    remote_id: &str,
+    modified_at: Option<i64>,
+    label: Option<String>,
+) -> Prepared {
+    let requests = write.requests(remote_id);
+    let mails = Mails {
+        responses: usize::from(write.response.is_some()),
+        ..Mails::default()
+    };
+    let action = if requests.is_empty() {
+        Action::Done(Outcome::Written(WrittenItem {
+            id: remote_id.to_owned(),
+            hash: content_hash(&write.expected),
+            modified_at,
+            ical_uid: write.expected.ical_uid.clone(),
+        }))
+    } else {
+        Action::Respond {
+            requests,
+            remote_id: remote_id.to_owned(),
+            expected: Box::new(write.expected),
+            modified_at,
+        }
+    };
     Prepared {
-        action: failed(format!("Odoo event {local_id} was not in the listing")),
-        mails: Mails::default(),
-        label: None,
+        action,
+        mails,
+        label,
+        attendee: Attendee::Copy {
+            local: write.local.map(Box::new),
+            kept: write.kept,
+        },
     }
+}
+
+fn missing(local_id: &str) -> Prepared {
+    prepared(
+        failed(format!("Odoo event {local_id} was not in the listing")),
+        Mails::default(),
+        None,
+    )
 }
 
 /// Sends the prepared requests (all in `$batch` envelopes of 20) and reads each outcome.
@@ -243,60 +341,68 @@ pub(crate) async fn send(
     prepared: &[Prepared],
     report: &mut Report,
 ) -> Pushed {
+    // Every request of every op in one `$batch` run; `slots` names the op of each request.
     let mut requests: Vec<BatchRequest> = Vec::new();
     let mut slots = Vec::new();
     for (index, item) in prepared.iter().enumerate() {
-        if let Action::Send(request) = &item.action {
-            slots.push(index);
-            requests.push(request.clone());
+        match &item.action {
+            Action::Send(request) => {
+                slots.push(index);
+                requests.push(request.clone());
+            }
+            Action::Respond { requests: own, .. } => {
+                for request in own {
+                    slots.push(index);
+                    requests.push(request.clone());
+                }
+            }
+            Action::Done(_) => {}
         }
     }
     let mut outcomes: Vec<Option<Outcome>> = prepared
         .iter()
         .map(|item| match &item.action {
             Action::Done(outcome) => Some(outcome.clone()),
-            Action::Send(_) => None,
+            Action::Send(_) | Action::Respond { .. } => None,
         })
         .collect();
     let mut written = HashMap::new();
+    let mut answers: HashMap<usize, Vec<Result<BatchResponse, GraphError>>> = HashMap::new();
     if !requests.is_empty() {
         report.requests += requests.len().div_ceil(MAX_BATCH_SIZE);
-        let methods: Vec<Method> = requests.iter().map(|r| r.method.clone()).collect();
         let mut results = client.batch(requests.clone()).await;
         recreate_deleted_copies(client, &mut requests, &mut results, report).await;
-        for ((index, method), result) in slots.into_iter().zip(methods).zip(results) {
-            let outcome = match (method == Method::DELETE, result) {
-                (true, Ok(_)) | (true, Err(GraphError::Api { status: 404, .. })) => {
-                    Outcome::Deleted
-                }
-                (false, Ok(response)) => match response
-                    .body
-                    .as_ref()
-                    .map(|body| (body, event_from_graph(body)))
-                {
-                    Some((body, Ok(read))) => {
-                        let item = WrittenItem {
-                            id: read.id.clone(),
-                            hash: content_hash(&read.event),
-                            modified_at: graph_modified_ms(body),
-                            ical_uid: read.event.ical_uid.clone(),
-                        };
-                        written.insert(read.id, read.event);
-                        Outcome::Written(item)
-                    }
-                    Some((_, Err(error))) => Outcome::Failed {
-                        reason: format!("Outlook's answer could not be read: {error}"),
-                    },
-                    None => Outcome::Failed {
-                        reason: "Outlook answered without the event".to_owned(),
-                    },
-                },
-                (_, Err(error)) => Outcome::Failed {
-                    reason: error.to_string(),
-                },
-            };
-            outcomes[index] = Some(outcome);
+        for (index, result) in slots.into_iter().zip(results) {
+            answers.entry(index).or_default().push(result);
         }
+    }
+    for (index, results) in answers {
+        let outcome = match &prepared[index].action {
+            Action::Respond {
+                remote_id,
+                expected,
+                modified_at,
+                ..
+            } => {
+                let (outcome, event) = responded(remote_id, expected, *modified_at, results);
+                if let Some(event) = event {
+                    written.insert(remote_id.clone(), event);
+                }
+                outcome
+            }
+            Action::Send(request) => match results.into_iter().next() {
+                Some(result) => {
+                    let (outcome, event) = answered(&request.method, result);
+                    if let Some((id, event)) = event {
+                        written.insert(id, event);
+                    }
+                    outcome
+                }
+                None => continue,
+            },
+            Action::Done(_) => continue,
+        };
+        outcomes[index] = Some(outcome);
     }
     Pushed {
         outcomes: outcomes
@@ -309,6 +415,93 @@ pub(crate) async fn send(
             .collect(),
         written,
     }
+}
+
+/// The outcome of one create, update or delete, and the event Outlook returned.
+fn answered(
+    method: &Method,
+    result: Result<BatchResponse, GraphError>,
+) -> (Outcome, Option<(String, Event)>) {
+    match (*method == Method::DELETE, result) {
+        (true, Ok(_)) | (true, Err(GraphError::Api { status: 404, .. })) => {
+            (Outcome::Deleted, None)
+        }
+        (false, Ok(response)) => match response
+            .body
+            .as_ref()
+            .map(|body| (body, event_from_graph(body)))
+        {
+            Some((body, Ok(read))) => {
+                let item = WrittenItem {
+                    id: read.id.clone(),
+                    hash: content_hash(&read.event),
+                    modified_at: graph_modified_ms(body),
+                    ical_uid: read.event.ical_uid.clone(),
+                };
+                (Outcome::Written(item), Some((read.id, read.event)))
+            }
+            Some((_, Err(error))) => (
+                Outcome::Failed {
+                    reason: format!("Outlook's answer could not be read: {error}"),
+                },
+                None,
+            ),
+            None => (
+                Outcome::Failed {
+                    reason: "Outlook answered without the event".to_owned(),
+                },
+                None,
+            ),
+        },
+        (_, Err(error)) => (
+            Outcome::Failed {
+                reason: error.to_string(),
+            },
+            None,
+        ),
+    }
+}
+
+/// The outcome of the writes to an attendee's copy: the copy as expected after them (the PATCH's
+/// answer, when there was one, with the answer sent), or the first failure. A write that
+/// succeeded beside a failed one is seen as an Outlook change by the next run, which plans what
+/// is still missing against it.
+fn responded(
+    remote_id: &str,
+    expected: &Event,
+    modified_at: Option<i64>,
+    results: Vec<Result<BatchResponse, GraphError>>,
+) -> (Outcome, Option<Event>) {
+    let mut event = expected.clone();
+    let mut modified_at = modified_at;
+    for result in results {
+        match result {
+            Err(error) => {
+                return (
+                    Outcome::Failed {
+                        reason: error.to_string(),
+                    },
+                    None,
+                );
+            }
+            Ok(response) => {
+                if let Some(body) = response.body.as_ref()
+                    && let Ok(read) = event_from_graph(body)
+                {
+                    event = read.event;
+                    event.response = expected.response;
+                    modified_at = graph_modified_ms(body).or(modified_at);
+                }
+            }
+        }
+    }
+    let item = WrittenItem {
+        id: remote_id.to_owned(),
+        hash: content_hash(&event),
+        modified_at,
+        ical_uid: event.ical_uid.clone(),
+    };
+    (Outcome::Written(item), Some(event))
 }
 
 /// How many times one run moves a create on to the next `transactionId` of its chain.

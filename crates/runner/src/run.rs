@@ -10,13 +10,15 @@ use outlook_graph::GraphClient;
 use outlook_model::Event;
 use outlook_model::odoo::OdooEvent;
 
+use crate::attendee;
 use crate::error::RunError;
 use crate::local::{LocalView, first_sync_allows, local_values, read_local, without};
 use crate::output::{
-    ConflictReport, ItemFailure, LocalAction, LocalWrite, PlannedOp, Report, RunOutput,
+    AttendeeNote, ConflictReport, ItemFailure, LocalAction, LocalWrite, PlannedOp, Report,
+    RunOutput,
 };
 use crate::pull::{RemoteView, pull};
-use crate::push::{Action, MAX_TRANSACTION_CHAIN, next_transaction_id, prepare, send};
+use crate::push::{Attendee, MAX_TRANSACTION_CHAIN, Prepared, next_transaction_id, prepare, send};
 use crate::state::{FirstSync, Link, RunInput, RunOptions, SyncState};
 
 const LOG: &str = "outlook_sync::runner";
@@ -58,7 +60,7 @@ pub async fn run(
     let mut remote = pull(client, &state, &links, options, &mut report).await?;
 
     let mut excluded: HashSet<String> = state.excluded_local.iter().cloned().collect();
-    let local = read_local(&local, &links, &excluded, options, &mut report);
+    let mut local = read_local(&local, &links, &excluded, options, &mut report);
     let config = PlanConfig {
         policy: options.policy,
         transaction_salt: options.transaction_salt.clone(),
@@ -66,6 +68,8 @@ pub async fn run(
     };
     let statuses: Vec<Status> = state.links.iter().map(|l| l.status.clone()).collect();
     fold_transaction_chains(&mut remote.listing, &local.listing, &statuses, options);
+    recreates_confirm_deletions(&mut remote, &statuses, options, &mut report);
+    attendee::settle_for_attendees(&statuses, &links, &mut local, &mut remote);
     let plan_error = |source| RunError::Plan {
         mailbox: options.mailbox.clone(),
         source,
@@ -82,9 +86,11 @@ pub async fn run(
                 RemoteOp::Create { local_id, .. } => Some(local_id),
                 _ => None,
             })
+            // A meeting the owner attends is never created by us; it only waits for its
+            // invitation, so the policy has nothing to hold back.
             .filter(|id| {
                 local.events.get(*id).is_some_and(|(_, event)| {
-                    !first_sync_allows(options.first_sync, event, options.now)
+                    event.is_organizer && !first_sync_allows(options.first_sync, event, options.now)
                 })
             })
             .cloned()
@@ -125,15 +131,20 @@ pub async fn run(
     if options.dry_run {
         // What can already be seen to fail (an event Outlook or Odoo cannot hold) is said now.
         for (op, item) in planned.remote_ops().iter().zip(&prepared) {
-            match &item.action {
-                Action::Done(Outcome::Failed { reason }) => {
+            if let Some(note) = attendee_note(op, item) {
+                report.attendee_notes.push(note);
+            }
+            match item.known_failure() {
+                Some(_) if matches!(item.attendee, Attendee::Waiting) => {}
+                Some(reason) => {
                     report
                         .failures
                         .push(remote_failure(op, reason, &item.label));
                 }
-                _ => report.mails.add(item.mails),
+                None => report.mails.add(item.mails),
             }
         }
+        report.local.updated += write_backs(&planned, &prepared).count();
         for (op, item) in planned.local_ops().iter().zip(&local_prepared) {
             if let Outcome::Failed { reason } = &item.outcome {
                 report
@@ -141,7 +152,7 @@ pub async fn run(
                     .push(local_failure(op, reason, item.label.clone()));
             }
         }
-        count_planned(&planned, &mut report);
+        count_planned(&planned, &prepared, &mut report);
         return Ok(RunOutput {
             local_ops: Vec::new(),
             state,
@@ -155,7 +166,16 @@ pub async fn run(
     let mut deleted_remote = Vec::new();
     for (index, outcome) in pushed.outcomes.iter().enumerate() {
         let op = &planned.remote_ops()[index];
+        let item = &prepared[index];
+        if !matches!(outcome, Outcome::Failed { .. }) || matches!(item.attendee, Attendee::Waiting)
+        {
+            if let Some(note) = attendee_note(op, item) {
+                report.attendee_notes.push(note);
+            }
+        }
         match outcome {
+            // Not a failure: retried (the engine lists it in retry_local) and reported as a note.
+            Outcome::Failed { .. } if matches!(item.attendee, Attendee::Waiting) => {}
             Outcome::Failed { reason } => {
                 report.remote.failed += 1;
                 report
@@ -170,7 +190,7 @@ pub async fn run(
                 report.mails.add(prepared[index].mails);
             }
             Outcome::Written(_) => {
-                if matches!(prepared[index].action, Action::Send(_)) {
+                if prepared[index].sends() {
                     match op {
                         RemoteOp::Create { .. } => report.remote.created += 1,
                         _ => report.remote.updated += 1,
@@ -215,7 +235,7 @@ pub async fn run(
         })
         .collect();
 
-    let local_ops = local_writes(
+    let mut local_ops = local_writes(
         &planned,
         local_prepared,
         &mut new_links,
@@ -223,6 +243,14 @@ pub async fn run(
         &state.links,
         &mut report,
     );
+    local_ops.extend(organizer_versions(
+        &planned,
+        &prepared,
+        &pushed.outcomes,
+        &mut new_links,
+        &state.links,
+        &mut report,
+    ));
 
     let mut pending_remote = applied.retry_remote;
     pending_remote.extend(remote.held);
@@ -300,6 +328,52 @@ fn fold_transaction_chains(
         if let Some(first) = item.transaction_id.as_ref().and_then(|t| chained.get(t)) {
             item.transaction_id = Some(first.clone());
         }
+    }
+}
+
+/// Our re-create of a pair (an event carrying the pair's re-create `transactionId`) exists only
+/// because an earlier run, whose result was not stored, confirmed the pair's Outlook event
+/// deleted. When reading that event failed this run, it is gone all the same: shown as deleted,
+/// the engine links the pair to its re-create instead of copying the re-create into Odoo as a
+/// second event.
+fn recreates_confirm_deletions(
+    remote: &mut RemoteView,
+    statuses: &[Status],
+    options: &RunOptions,
+    report: &mut Report,
+) {
+    if remote.held.is_empty() {
+        return;
+    }
+    let items = match &remote.listing {
+        Listing::Full { items } | Listing::Delta { changed: items, .. } => items,
+    };
+    let recreated: HashSet<&str> = items
+        .iter()
+        .filter_map(|item| item.transaction_id.as_deref())
+        .collect();
+    let salt = options.transaction_salt.as_str();
+    let gone: Vec<String> = statuses
+        .iter()
+        .filter(|s| {
+            remote.held.contains(&s.remote_id)
+                && recreated
+                    .contains(transaction_id(salt, &s.local_id, Some(&s.remote_id)).as_str())
+        })
+        .map(|s| s.remote_id.clone())
+        .collect();
+    for id in gone {
+        match &mut remote.listing {
+            Listing::Full { items } => items.retain(|item| item.id != id),
+            Listing::Delta { changed, deleted } => {
+                changed.retain(|item| item.id != id);
+                deleted.push(id.clone());
+            }
+        }
+        remote.held.retain(|held| *held != id);
+        report
+            .failures
+            .retain(|f| !(f.action == "read" && f.remote_id.as_deref() == Some(id.as_str())));
     }
 }
 
@@ -513,7 +587,7 @@ fn report_conflicts(plan: &Plan, local: &LocalView, remote: &RemoteView, report:
 
 fn record_planned(
     plan: &Plan,
-    prepared: &[crate::push::Prepared],
+    prepared: &[Prepared],
     local_prepared: &[LocalPrepared],
     local: &LocalView,
     remote: &RemoteView,
@@ -522,6 +596,10 @@ fn record_planned(
     let local_label = |id: &str| local.events.get(id).map(|(_, e)| e.label().to_owned());
     let remote_label = |id: &str| remote.events.get(id).map(|e| e.label().to_owned());
     for (op, item) in plan.remote_ops().iter().zip(prepared) {
+        if matches!(item.attendee, Attendee::Waiting) {
+            // Nothing will be written for it: it is an attendee note, not an operation.
+            continue;
+        }
         let (action, local_id, remote_id) = match op {
             RemoteOp::Create { local_id, .. } => ("create", Some(local_id.clone()), None),
             RemoteOp::Update {
@@ -540,6 +618,16 @@ fn record_planned(
             local_id,
             remote_id,
             mails: item.mails,
+        });
+    }
+    for back in write_backs(plan, prepared) {
+        report.planned.push(PlannedOp {
+            side: Side::Local,
+            action: "update".to_owned(),
+            local_id: Some(back.local_id.to_owned()),
+            remote_id: Some(back.remote_id.to_owned()),
+            label: prepared[back.index].label.clone(),
+            mails: Default::default(),
         });
     }
     for (op, item) in plan.local_ops().iter().zip(local_prepared) {
@@ -565,8 +653,12 @@ fn record_planned(
     }
 }
 
-fn count_planned(plan: &Plan, report: &mut Report) {
-    for op in plan.remote_ops() {
+/// The dry run's counts: as a run would report them (a remote op counts when it writes).
+fn count_planned(plan: &Plan, prepared: &[Prepared], report: &mut Report) {
+    for (op, item) in plan.remote_ops().iter().zip(prepared) {
+        if !item.sends() {
+            continue;
+        }
         match op {
             RemoteOp::Create { .. } => report.remote.created += 1,
             RemoteOp::Update { .. } => report.remote.updated += 1,
@@ -580,4 +672,105 @@ fn count_planned(plan: &Plan, report: &mut Report) {
             LocalOp::Delete { .. } => report.local.deleted += 1,
         }
     }
+}
+
+/// The organizer rules' report line for a remote op, if it has one.
+fn attendee_note(op: &RemoteOp, item: &Prepared) -> Option<AttendeeNote> {
+    match (&item.attendee, op) {
+        (Attendee::Waiting, RemoteOp::Create { local_id, .. }) => {
+            Some(attendee::waiting_note(local_id, item.label.clone()))
+        }
+        (
+            Attendee::Copy { kept, .. },
+            RemoteOp::Update {
+                local_id,
+                remote_id,
+            },
+        ) if !kept.is_empty() => Some(attendee::kept_note(
+            local_id,
+            remote_id,
+            item.label.clone(),
+            kept,
+        )),
+        _ => None,
+    }
+}
+
+/// A write of the organizer's version back to Odoo, planned beside an attendee copy's update.
+struct WriteBack<'a> {
+    index: usize,
+    local_id: &'a str,
+    remote_id: &'a str,
+    values: &'a OdooEvent,
+    hash: &'a str,
+}
+
+fn write_backs<'a>(
+    planned: &'a Plan,
+    prepared: &'a [Prepared],
+) -> impl Iterator<Item = WriteBack<'a>> {
+    planned
+        .remote_ops()
+        .iter()
+        .zip(prepared)
+        .enumerate()
+        .filter_map(|(index, (op, item))| match (op, &item.attendee) {
+            (
+                RemoteOp::Update {
+                    local_id,
+                    remote_id,
+                },
+                Attendee::Copy {
+                    local: Some(back), ..
+                },
+            ) => Some(WriteBack {
+                index,
+                local_id,
+                remote_id,
+                values: &back.0,
+                hash: &back.1,
+            }),
+            _ => None,
+        })
+}
+
+/// The Odoo writes that put the organizer's meeting fields back on events the owner attends,
+/// for the attendee updates that succeeded. Each takes its pair's new link, with the hash of what
+/// Odoo will hold; a failed write keeps the previous link like any other.
+fn organizer_versions(
+    planned: &Plan,
+    prepared: &[Prepared],
+    outcomes: &[Outcome],
+    new_links: &mut Vec<Link>,
+    old_links: &[Link],
+    report: &mut Report,
+) -> Vec<LocalWrite> {
+    let mut writes = Vec::new();
+    for back in write_backs(planned, prepared) {
+        if !matches!(outcomes.get(back.index), Some(Outcome::Written(_))) {
+            continue;
+        }
+        let Some(mut link) = take_link(new_links, back.local_id) else {
+            log::warn!(
+                target: LOG,
+                "no link for Odoo event {} after updating its copy {}; the organizer's version is written next run",
+                back.local_id, back.remote_id
+            );
+            continue;
+        };
+        back.hash.clone_into(&mut link.status.local_hash);
+        report.local.updated += 1;
+        writes.push(LocalWrite {
+            action: LocalAction::Update,
+            remote_id: Some(back.remote_id.to_owned()),
+            local_id: back.local_id.parse().ok(),
+            values: Some(back.values.clone()),
+            link: Some(link),
+            previous: old_links
+                .iter()
+                .find(|l| l.status.local_id == back.local_id)
+                .cloned(),
+        });
+    }
+    writes
 }

@@ -13,7 +13,8 @@ use crate::output::LocalWrite;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncState {
     /// Graph's `@odata.deltaLink` of the last committed run; `None` before the first run (or after
-    /// a reset), which makes the run a full round over [`RunOptions::window`].
+    /// a reset), which makes the run a full round over the window ([`RunOptions::window_start`] to
+    /// [`RunOptions::window_end`]).
     #[serde(default)]
     pub delta_link: Option<String>,
     /// One per linked pair.
@@ -73,6 +74,14 @@ pub struct LocalEvent {
     /// The record's `write_date`; without it the latest-edit policy lets Outlook's version win.
     #[serde(default)]
     pub modified_at: Option<Timestamp>,
+    /// For an event the owner attends (`is_organizer` false): true when the organizer's own
+    /// mailbox syncs this event through the same database. Meeting fields edited in Odoo then
+    /// reach Outlook through the organizer's run, and this run leaves them alone (it neither sends
+    /// them nor writes the organizer's Outlook version over them, which would undo an edit the
+    /// organizer's run has not sent yet). When false, this run writes the organizer's version back
+    /// to Odoo. Ignored for events the owner organizes.
+    #[serde(default)]
+    pub organizer_syncs: bool,
 }
 
 /// The Odoo side of a run.

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use outlook_emulator::EmulatorHandle;
 use outlook_graph::{ClientOptions, Endpoints, GraphClient, Secret, TokenSet, http_client};
-use outlook_model::odoo::OdooEvent;
+use outlook_model::odoo::{OdooAttendeeState, OdooEvent};
 use outlook_runner::{
-    FirstSync, LocalAction, LocalEvent, LocalListing, RunInput, RunOptions, RunOutput, SyncState,
-    run,
+    AttendeeNoteKind, FirstSync, LocalAction, LocalEvent, LocalListing, RunInput, RunOptions,
+    RunOutput, SyncState, run,
 };
 use serde_json::{Value, json};
 
@@ -23,48 +23,86 @@ struct Env {
     token: String,
 }
 
+fn graph_client(base: &str, mailbox: &str, token: &str) -> GraphClient {
+    let options = ClientOptions {
+        max_attempts: 3,
+        log_label: mailbox.into(),
+        ..ClientOptions::default()
+    };
+    GraphClient::new(
+        http_client(&options).unwrap(),
+        Endpoints {
+            login_url: base.to_owned(),
+            tenant: "common".into(),
+            graph_url: base.to_owned(),
+        },
+        None,
+        TokenSet {
+            access_token: Secret::from(token.to_owned()),
+            refresh_token: None,
+            expires_at: Timestamp::now() + jiff::SignedDuration::from_hours(1),
+            scope: None,
+        },
+        options,
+    )
+}
+
 impl Env {
     async fn new() -> Env {
         let emulator = outlook_emulator::start("127.0.0.1:0".parse().unwrap()).unwrap();
         let http = reqwest::Client::new();
         let base = emulator.base_url().to_owned();
-        let tokens: Value = http
-            .post(format!("{base}/_emulator/mailboxes/{MAILBOX}/token"))
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = tokens["access_token"].as_str().unwrap().to_owned();
-        let options = ClientOptions {
-            max_attempts: 3,
-            log_label: MAILBOX.into(),
-            ..ClientOptions::default()
-        };
-        let client = GraphClient::new(
-            http_client(&options).unwrap(),
-            Endpoints {
-                login_url: base.clone(),
-                tenant: "common".into(),
-                graph_url: base,
-            },
-            None,
-            TokenSet {
-                access_token: Secret::from(token.clone()),
-                refresh_token: None,
-                expires_at: Timestamp::now() + jiff::SignedDuration::from_hours(1),
-                scope: None,
-            },
-            options,
-        );
+        let token = mailbox_token(&http, &base, MAILBOX).await;
+        let client = graph_client(&base, MAILBOX, &token);
         Env {
             emulator,
             http,
             client,
             token,
         }
+    }
+
+    /// Another mailbox hosted by the emulator: its token and a client for its runs.
+    async fn mailbox(&self, address: &str) -> (String, GraphClient) {
+        let token = mailbox_token(&self.http, self.emulator.base_url(), address).await;
+        let client = graph_client(self.emulator.base_url(), address, &token);
+        (token, client)
+    }
+
+    /// A person's Graph request in the mailbox of `token`.
+    async fn call_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> Value {
+        let response = self
+            .http
+            .request(method, self.url(&format!("/v1.0/me/{path}")))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// The masters and single events of any hosted mailbox.
+    async fn events_of(&self, address: &str) -> Vec<Value> {
+        let events = self
+            .control(
+                reqwest::Method::GET,
+                &format!("/_emulator/mailboxes/{address}/events"),
+                Value::Null,
+            )
+            .await;
+        serde_json::from_value(events["value"].clone()).unwrap()
     }
 
     fn url(&self, path: &str) -> String {
@@ -154,6 +192,19 @@ impl Env {
     }
 }
 
+async fn mailbox_token(http: &reqwest::Client, base: &str, address: &str) -> String {
+    let tokens: Value = http
+        .post(format!("{base}/_emulator/mailboxes/{address}/token"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
 /// The addon, reduced to what the runner needs: records, the stored state, and the contract for
 /// applying a run's output.
 #[derive(Default)]
@@ -179,6 +230,7 @@ impl Odoo {
                 .map(|values| LocalEvent {
                     values: values.clone(),
                     modified_at: None,
+                    organizer_syncs: false,
                 })
                 .collect(),
         }
@@ -696,6 +748,67 @@ async fn a_create_whose_unstored_copy_was_deleted_in_outlook_is_made_again() {
     assert_eq!(env.outlook().await.len(), 2);
 }
 
+/// Deleted in Outlook and edited in Odoo: a run re-creates the event (modification beats
+/// deletion) and dies before committing. The next run cannot read the deleted event to confirm
+/// its deletion; the re-create proves it gone, so the pair is linked to the re-create instead of
+/// the re-create being copied into Odoo as a second event.
+#[tokio::test]
+async fn a_recreate_whose_deletion_cannot_be_read_again_is_not_copied_back() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (_, remote) = synced_pair(&env, &mut odoo).await;
+    let linked = linked_local(&odoo, &remote).unwrap();
+    env.delete_in_outlook(&remote).await;
+    odoo.records.get_mut(&linked).unwrap().location = Some("Room 2".into());
+    let input = RunInput {
+        state: odoo.state.clone(),
+        local: odoo.listing(),
+    };
+    let crashed = run(&env.client, input, &options()).await.unwrap();
+    assert_eq!(crashed.report.remote.created, 1, "{:?}", crashed.report);
+
+    env.control(
+        reqwest::Method::POST,
+        "/_emulator/faults",
+        json!({"kind": "error", "status": 500, "method": "GET", "path_contains": "/events/"}),
+    )
+    .await;
+    let output = odoo.sync(&env, &options()).await;
+    assert_eq!(output.report.local.created, 0, "{:?}", output.local_ops);
+    odoo.sync(&env, &options()).await;
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    let lunches: Vec<_> = odoo
+        .records
+        .values()
+        .filter(|r| r.name.as_deref() == Some("Outlook lunch"))
+        .collect();
+    assert_eq!(lunches.len(), 1, "{:?}", odoo.records);
+    assert_eq!(lunches[0].location.as_deref(), Some("Room 2"));
+    let copies: Vec<Value> = env
+        .outlook()
+        .await
+        .into_iter()
+        .filter(|e| e["subject"] == "Outlook lunch")
+        .collect();
+    assert_eq!(copies.len(), 1);
+    assert_eq!(
+        linked_local(&odoo, copies[0]["id"].as_str().unwrap()),
+        Some(linked)
+    );
+    let remotes: std::collections::HashSet<&str> = odoo
+        .state
+        .links
+        .iter()
+        .map(|l| l.status.remote_id.as_str())
+        .collect();
+    assert_eq!(
+        remotes.len(),
+        odoo.state.links.len(),
+        "an id is linked twice"
+    );
+}
+
 /// As above, but the last copy survives and the Odoo event is edited before the next run: the
 /// copy (created under a later id of the chain, so neither `transactionId` nor content match)
 /// is still recognised as the event's own, not copied back to Odoo as a new event.
@@ -926,10 +1039,14 @@ async fn an_emptied_mailbox_stops_the_run_and_an_expired_delta_link_rereads_the_
     assert!(error.to_string().contains("safety stop"), "{error}");
     assert_eq!(env.outlook().await.len(), 3);
 
-    // Outlook suddenly holds nothing: the same stop, and Odoo is told to delete nothing.
+    // Outlook suddenly holds nothing when read in full (the delta link expired): the same stop,
+    // and Odoo is told to delete nothing. (Deletions a delta reports are explicit: a person may
+    // delete their last event, and those are carried over.)
     for event in env.outlook().await {
         env.delete_in_outlook(event["id"].as_str().unwrap()).await;
     }
+    env.control(reqwest::Method::POST, "/_emulator/delta/expire", json!({}))
+        .await;
     let input = RunInput {
         state: odoo.state.clone(),
         local: odoo.listing(),
@@ -1333,4 +1450,765 @@ async fn a_cancelled_meeting_that_left_the_window_is_archived_in_odoo() {
     assert_eq!(output.local_ops[0].local_id, Some(copy));
     assert!(!odoo.records[&copy].active);
     assert_eq!(odoo.records[&copy].start.unwrap().year(), 2028);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organizer rules: meetings the owner attends.
+
+const ORGANISER: &str = "org@contoso.com";
+const GUEST: &str = "carl@fabrikam.com";
+
+/// A meeting in Odoo that the owner attends and `ORGANISER` organizes.
+fn attended_event(name: &str, start: &str, stop: &str) -> OdooEvent {
+    let mut values = odoo_event(name, start, stop, &[MAILBOX, GUEST]);
+    values.is_organizer = false;
+    values.organizer_email = Some(ORGANISER.into());
+    values.own_state = Some(OdooAttendeeState::NeedsAction);
+    values
+}
+
+/// The organiser's meeting with the owner and a guest, created in the organiser's Outlook.
+fn meeting(subject: &str, start: &str, end: &str) -> Value {
+    let mut meeting = graph_event(subject, start, end);
+    meeting["attendees"] = json!([
+        {"emailAddress": {"address": MAILBOX}, "type": "required"},
+        {"emailAddress": {"address": GUEST}, "type": "required"},
+    ]);
+    meeting
+}
+
+fn kinds(mails: &[Value]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = mails
+        .iter()
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap().to_owned(),
+                m["to"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn an_event_the_owner_only_attends_waits_for_the_invitation_then_is_linked() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    synced_pair(&env, &mut odoo).await;
+    let (organiser, _) = env.mailbox(ORGANISER).await;
+    env.reset_counters().await;
+
+    // The owner attends a meeting the organiser has not sent yet: nothing is created in the
+    // owner's Outlook (that would be a second meeting, inviting everyone again), run after run.
+    let id = odoo.add(attended_event(
+        "Design review",
+        "2026-07-01 09:00:00",
+        "2026-07-01 10:00:00",
+    ));
+    let dry = odoo
+        .sync(
+            &env,
+            &RunOptions {
+                dry_run: true,
+                ..options()
+            },
+        )
+        .await;
+    assert_eq!(dry.report.remote.created, 0, "{:?}", dry.report);
+    assert_eq!(dry.report.attendee_notes.len(), 1, "{:?}", dry.report);
+    for _ in 0..2 {
+        let output = odoo.sync(&env, &options()).await;
+        assert_eq!(output.report.remote.created, 0, "{:?}", output.report);
+        assert!(output.report.failures.is_empty(), "{:?}", output.report);
+        assert!(output.report.planned.is_empty(), "{:?}", output.report);
+        assert_eq!(output.retry_local, [id]);
+        let notes = &output.report.attendee_notes;
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].kind, AttendeeNoteKind::WaitingForInvitation);
+        assert_eq!(notes[0].local_id.as_deref(), Some(id.to_string().as_str()));
+        assert!(
+            notes[0]
+                .reason
+                .contains("waiting for the organizer's invitation")
+        );
+        assert!(linked_remote(&odoo, id).is_none());
+        assert!(
+            !subjects(&env.outlook().await).contains(&"Design review".to_owned()),
+            "created in the attendee's mailbox"
+        );
+        assert!(env.mails().await.is_empty());
+    }
+
+    // The invitation arrives: the copy is linked to the waiting event (no iCalUId in Odoo: by
+    // subject, start, end and organizer), never copied on either side.
+    env.call_as(
+        &organiser,
+        reqwest::Method::POST,
+        "events",
+        meeting(
+            "Design review",
+            "2026-07-01T09:00:00",
+            "2026-07-01T10:00:00",
+        ),
+    )
+    .await;
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(
+        (output.report.remote.created, output.report.local.created),
+        (0, 0),
+        "{:?}",
+        output.report
+    );
+    assert!(output.retry_local.is_empty());
+    assert!(
+        output
+            .report
+            .attendee_notes
+            .iter()
+            .all(|n| n.kind != AttendeeNoteKind::WaitingForInvitation)
+    );
+    let copies: Vec<Value> = env
+        .outlook()
+        .await
+        .into_iter()
+        .filter(|e| e["subject"] == "Design review")
+        .collect();
+    assert_eq!(copies.len(), 1);
+    assert_eq!(copies[0]["isOrganizer"], false);
+    assert_eq!(
+        linked_remote(&odoo, id).as_deref(),
+        copies[0]["id"].as_str()
+    );
+    let named = odoo
+        .records
+        .values()
+        .filter(|r| r.name.as_deref() == Some("Design review"))
+        .count();
+    assert_eq!(named, 1);
+    // Only the organiser's invitations were mailed.
+    assert_eq!(
+        kinds(&env.mails().await),
+        [
+            ("invitation".to_owned(), GUEST.to_owned()),
+            ("invitation".to_owned(), MAILBOX.to_owned())
+        ]
+    );
+    let echo = odoo.sync(&env, &options()).await;
+    assert!(
+        echo.report.planned.is_empty() && echo.local_ops.is_empty(),
+        "{:?}",
+        echo.report
+    );
+}
+
+/// "Synchronize only new events" keeps pre-existing Odoo events out of Outlook for good; a
+/// meeting the owner attends is never sent anyway, so it is not kept out: it waits, and is linked
+/// when the invitation arrives instead of being copied into Odoo a second time.
+#[tokio::test]
+async fn the_first_sync_policy_does_not_keep_an_attended_meeting_from_its_invitation() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (organiser, _) = env.mailbox(ORGANISER).await;
+    env.seed(vec![graph_event(
+        "Keep me",
+        "2026-06-09T11:00:00",
+        "2026-06-09T12:00:00",
+    )])
+    .await;
+    odoo.add(odoo_event(
+        "Old Odoo meeting",
+        "2026-06-03 08:00:00",
+        "2026-06-03 09:00:00",
+        &[],
+    ));
+    let id = odoo.add(attended_event(
+        "Planning",
+        "2026-07-08 09:00:00",
+        "2026-07-08 10:00:00",
+    ));
+    let only_new = RunOptions {
+        first_sync: FirstSync::None,
+        ..options()
+    };
+    let first = odoo.sync(&env, &only_new).await;
+    assert_eq!(first.report.excluded_by_first_sync, 1, "{:?}", first.report);
+    assert!(!odoo.state.excluded_local.contains(&id.to_string()));
+    assert_eq!(first.retry_local, [id]);
+    env.call_as(
+        &organiser,
+        reqwest::Method::POST,
+        "events",
+        meeting("Planning", "2026-07-08T09:00:00", "2026-07-08T10:00:00"),
+    )
+    .await;
+    let output = odoo.sync(&env, &only_new).await;
+    assert_eq!(output.report.local.created, 0, "{:?}", output.local_ops);
+    assert!(linked_remote(&odoo, id).is_some());
+    let planning = odoo
+        .records
+        .values()
+        .filter(|r| r.name.as_deref() == Some("Planning"))
+        .count();
+    assert_eq!(planning, 1);
+}
+
+/// The Outlook id linked to an Odoo id.
+fn linked_remote(odoo: &Odoo, local: i64) -> Option<String> {
+    odoo.state
+        .links
+        .iter()
+        .find(|l| l.status.local_id == local.to_string())
+        .map(|l| l.status.remote_id.clone())
+}
+
+#[tokio::test]
+async fn an_attendee_answers_with_the_response_action_and_keeps_the_organizers_meeting() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    synced_pair(&env, &mut odoo).await;
+    let (organiser, _) = env.mailbox(ORGANISER).await;
+    let created = env
+        .call_as(
+            &organiser,
+            reqwest::Method::POST,
+            "events",
+            meeting("Budget", "2026-07-02T09:00:00", "2026-07-02T10:00:00"),
+        )
+        .await;
+    let original = created["id"].as_str().unwrap().to_owned();
+    let output = odoo.sync(&env, &options()).await;
+    assert_eq!(output.report.local.created, 1, "{:?}", output.report);
+    let (id, values) = odoo
+        .records
+        .iter()
+        .find(|(_, r)| r.name.as_deref() == Some("Budget"))
+        .map(|(id, r)| (*id, r.clone()))
+        .unwrap();
+    assert!(!values.is_organizer);
+    let copy = linked_remote(&odoo, id).unwrap();
+
+    // In Odoo the owner accepts, sets a reminder (their own) and renames the meeting (not theirs).
+    env.reset_counters().await;
+    let record = odoo.records.get_mut(&id).unwrap();
+    record.own_state = Some(OdooAttendeeState::Accepted);
+    record.alarm_minutes = vec![30];
+    record.name = Some("My budget".into());
+    // A dry run predicts the answer and the kept subject, and writes nothing.
+    let dry = odoo
+        .sync(
+            &env,
+            &RunOptions {
+                dry_run: true,
+                ..options()
+            },
+        )
+        .await;
+    assert_eq!(dry.report.mails.responses, 1, "{:?}", dry.report);
+    assert_eq!(dry.report.attendee_notes.len(), 1);
+    assert_eq!(
+        (dry.report.remote.updated, dry.report.local.updated),
+        (1, 1)
+    );
+    assert!(env.mails().await.is_empty());
+    env.reset_counters().await;
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.updated, 1);
+    assert_eq!(output.report.mails.responses, 1);
+    assert_eq!(output.report.mails.total(), 1);
+    let notes = &output.report.attendee_notes;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].kind, AttendeeNoteKind::OrganizerVersionKept);
+    assert_eq!(notes[0].fields, ["subject"]);
+    assert_eq!(notes[0].remote_id.as_deref(), Some(copy.as_str()));
+    // One `$batch`: the PATCH of the reminder and the answer; no other write.
+    let requests = env.requests().await;
+    let routes = requests["by_route"].as_object().unwrap();
+    let writes: BTreeMap<&str, u64> = routes
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET"))
+        .map(|(route, n)| (route.as_str(), n.as_u64().unwrap()))
+        .collect();
+    assert_eq!(writes.len(), 3, "{requests}");
+    assert_eq!(writes.get("POST /v1.0/$batch"), Some(&1), "{requests}");
+    assert!(
+        writes
+            .iter()
+            .any(|(r, n)| r.starts_with("PATCH") && *n == 1),
+        "{requests}"
+    );
+    assert!(
+        writes
+            .iter()
+            .any(|(r, n)| r.ends_with("/accept") && *n == 1),
+        "{requests}"
+    );
+    // The organiser hears the answer; nobody else gets anything.
+    let mails = env.mails().await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(
+        (&mails[0]["kind"], &mails[0]["to"], &mails[0]["response"]),
+        (&json!("response"), &json!(ORGANISER), &json!("accepted"))
+    );
+    let mine = env.outlook().await;
+    let mine = mine.iter().find(|e| e["id"] == copy.as_str()).unwrap();
+    assert_eq!(mine["subject"], "Budget");
+    assert_eq!(mine["reminderMinutesBeforeStart"], 30);
+    assert_eq!(mine["responseStatus"]["response"], "accepted");
+    let theirs = env.events_of(ORGANISER).await;
+    let theirs = theirs
+        .iter()
+        .find(|e| e["id"] == original.as_str())
+        .unwrap();
+    assert_eq!(theirs["subject"], "Budget");
+    let answer = theirs["attendees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["emailAddress"]["address"] == MAILBOX)
+        .unwrap();
+    assert_eq!(answer["status"]["response"], "accepted");
+    // Odoo holds the organiser's subject, the owner's answer and reminder.
+    let record = &odoo.records[&id];
+    assert_eq!(record.name.as_deref(), Some("Budget"));
+    assert_eq!(record.own_state, Some(OdooAttendeeState::Accepted));
+    assert_eq!(record.alarm_minutes, [30]);
+    let echo = odoo.sync(&env, &options()).await;
+    assert!(
+        echo.report.planned.is_empty() && echo.local_ops.is_empty(),
+        "{:?}",
+        echo.report
+    );
+
+    // Changed on both sides: the organiser moves the meeting to another room while the owner
+    // declines and retitles it in Odoo. Both the room and the answer survive.
+    env.call_as(
+        &organiser,
+        reqwest::Method::PATCH,
+        &format!("events/{original}"),
+        json!({"location": {"displayName": "Room 4"}}),
+    )
+    .await;
+    let record = odoo.records.get_mut(&id).unwrap();
+    record.own_state = Some(OdooAttendeeState::Declined);
+    record.name = Some("Not going".into());
+    env.reset_counters().await;
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert!(output.report.conflicts.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.mails.responses, 1);
+    assert_eq!(output.report.attendee_notes.len(), 1);
+    assert_eq!(output.report.attendee_notes[0].fields, ["subject"]);
+    let mails = env.mails().await;
+    assert_eq!(
+        kinds(&mails),
+        [("response".to_owned(), ORGANISER.to_owned())]
+    );
+    assert_eq!(mails[0]["response"], "declined");
+    let record = &odoo.records[&id];
+    assert_eq!(record.name.as_deref(), Some("Budget"));
+    assert_eq!(record.location.as_deref(), Some("Room 4"));
+    assert_eq!(record.own_state, Some(OdooAttendeeState::Declined));
+    let echo = odoo.sync(&env, &options()).await;
+    assert!(
+        echo.report.planned.is_empty() && echo.local_ops.is_empty(),
+        "{:?}",
+        echo.report
+    );
+
+    // A tentative answer is the third action.
+    odoo.records.get_mut(&id).unwrap().own_state = Some(OdooAttendeeState::Tentative);
+    env.reset_counters().await;
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.attendee_notes.is_empty());
+    let mails = env.mails().await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0]["response"], "tentativelyAccepted");
+    let requests = env.requests().await;
+    assert!(
+        requests["by_route"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|r| r.ends_with("/tentativelyAccept")),
+        "{requests}"
+    );
+}
+
+/// The owner removes an attended meeting from their Outlook while answering it in Odoo: only the
+/// organiser could send it again, so the removal stands (modification does not beat deletion for
+/// a copy the owner cannot create).
+#[tokio::test]
+async fn an_attended_meeting_removed_from_the_mailbox_is_not_made_again() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    synced_pair(&env, &mut odoo).await;
+    let (organiser, _) = env.mailbox(ORGANISER).await;
+    env.call_as(
+        &organiser,
+        reqwest::Method::POST,
+        "events",
+        meeting("Team sync", "2026-07-03T09:00:00", "2026-07-03T10:00:00"),
+    )
+    .await;
+    odoo.sync(&env, &options()).await;
+    let (id, copy) = odoo
+        .state
+        .links
+        .iter()
+        .find_map(|l| {
+            let id: i64 = l.status.local_id.parse().ok()?;
+            (odoo.records[&id].name.as_deref() == Some("Team sync"))
+                .then(|| (id, l.status.remote_id.clone()))
+        })
+        .unwrap();
+    env.delete_in_outlook(&copy).await;
+    odoo.records.get_mut(&id).unwrap().own_state = Some(OdooAttendeeState::Accepted);
+    env.reset_counters().await;
+
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.created, 0, "{:?}", output.report);
+    assert_eq!(output.report.local.deleted, 1, "{:?}", output.report);
+    assert!(!odoo.records.contains_key(&id));
+    assert!(!subjects(&env.outlook().await).contains(&"Team sync".to_owned()));
+    assert_eq!(env.events_of(ORGANISER).await.len(), 1);
+    assert!(env.mails().await.is_empty());
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several synced users, one meeting.
+
+const ADA: &str = "ada@contoso.com";
+const BEN: &str = "ben@contoso.com";
+
+/// One Odoo database that several users sync, as the addon keeps it: one record per meeting
+/// (organizer, attendees with their answers), a sync state per mailbox, and each mailbox's view
+/// of a record (`is_organizer`, `own_state`, the iCalUId any link knows, this mailbox's first).
+#[derive(Default)]
+struct SharedOdoo {
+    records: BTreeMap<i64, OdooEvent>,
+    states: BTreeMap<&'static str, SyncState>,
+    next_id: i64,
+}
+
+fn same_address(a: Option<&str>, b: &str) -> bool {
+    a.is_some_and(|a| a.eq_ignore_ascii_case(b))
+}
+
+impl SharedOdoo {
+    fn add(&mut self, values: OdooEvent) -> i64 {
+        self.next_id += 1;
+        self.records.insert(self.next_id, values);
+        self.next_id
+    }
+
+    fn involves(values: &OdooEvent, mailbox: &str) -> bool {
+        same_address(values.organizer_email.as_deref(), mailbox)
+            || values
+                .attendees
+                .iter()
+                .any(|a| same_address(a.email.as_deref(), mailbox))
+    }
+
+    fn view(&self, id: i64, mailbox: &str) -> OdooEvent {
+        let mut values = self.records[&id].clone();
+        values.id = Some(id);
+        values.is_organizer = same_address(values.organizer_email.as_deref(), mailbox);
+        values.own_state = if values.is_organizer {
+            None
+        } else {
+            values
+                .attendees
+                .iter()
+                .find(|a| same_address(a.email.as_deref(), mailbox))
+                .map(|a| a.state)
+        };
+        let organizer = values.organizer_email.clone().unwrap_or_default();
+        values
+            .attendees
+            .retain(|a| !same_address(a.email.as_deref(), &organizer));
+        let key = id.to_string();
+        let mut states: Vec<(&&str, &SyncState)> = self.states.iter().collect();
+        states.sort_by_key(|(m, _)| **m != mailbox);
+        values.ical_uid = states.iter().find_map(|(_, state)| {
+            state
+                .links
+                .iter()
+                .find(|l| l.status.local_id == key)
+                .and_then(|l| l.status.ical_uid.clone())
+        });
+        values
+    }
+
+    fn listing(&self, mailbox: &str) -> LocalListing {
+        LocalListing::Full {
+            events: self
+                .records
+                .iter()
+                .filter(|(_, values)| Self::involves(values, mailbox))
+                .map(|(id, values)| LocalEvent {
+                    values: self.view(*id, mailbox),
+                    modified_at: None,
+                    organizer_syncs: [ADA, BEN]
+                        .iter()
+                        .any(|m| same_address(values.organizer_email.as_deref(), m)),
+                })
+                .collect(),
+        }
+    }
+
+    /// A mailbox's view written back to the shared record.
+    fn store(&mut self, id: i64, mailbox: &str, mut values: OdooEvent) {
+        if values.is_organizer {
+            values.organizer_email = Some(mailbox.to_owned());
+        }
+        if let Some(state) = values.own_state {
+            match values
+                .attendees
+                .iter_mut()
+                .find(|a| same_address(a.email.as_deref(), mailbox))
+            {
+                Some(me) => me.state = state,
+                None => values.attendees.push(
+                    serde_json::from_value(json!({"email": mailbox, "state": state})).unwrap(),
+                ),
+            }
+        }
+        values.id = None;
+        values.is_organizer = false;
+        values.own_state = None;
+        values.ical_uid = None;
+        self.records.insert(id, values);
+    }
+
+    async fn sync(&mut self, client: &GraphClient, mailbox: &'static str) -> RunOutput {
+        let input = RunInput {
+            state: self.states.get(mailbox).cloned().unwrap_or_default(),
+            local: self.listing(mailbox),
+        };
+        let options = RunOptions {
+            mailbox: mailbox.into(),
+            transaction_salt: format!("db-1/{mailbox}"),
+            ..options()
+        };
+        let output = run(client, input, &options).await.unwrap();
+        assert!(
+            output.report.failures.is_empty(),
+            "{mailbox}: {:?}",
+            output.report.failures
+        );
+        let mut state = output.state.clone();
+        for write in output.local_ops.clone() {
+            match write.action {
+                LocalAction::Create => {
+                    self.next_id += 1;
+                    let id = self.next_id;
+                    self.store(id, mailbox, write.values.unwrap());
+                    let mut link = write.link.unwrap();
+                    link.status.local_id = id.to_string();
+                    state.links.push(link);
+                }
+                LocalAction::Update => {
+                    self.store(write.local_id.unwrap(), mailbox, write.values.unwrap());
+                    state.links.push(write.link.unwrap());
+                }
+                LocalAction::Delete => {
+                    self.records.remove(&write.local_id.unwrap());
+                }
+            }
+        }
+        self.states.insert(mailbox, state);
+        output
+    }
+}
+
+/// Ada organizes a meeting in Odoo with Ben (also synced) and an outside guest; the two mailboxes
+/// sync in `order`, then twice more each. Whatever the order, Odoo holds one event linked to both
+/// copies, each mailbox one copy, and each attendee got exactly one invitation.
+async fn one_meeting_two_synced_users(order: [&'static str; 2]) {
+    let env = Env::new().await;
+    let (_, ada) = env.mailbox(ADA).await;
+    let (_, ben) = env.mailbox(BEN).await;
+    let client = |mailbox: &str| if mailbox == ADA { &ada } else { &ben };
+    let mut odoo = SharedOdoo::default();
+    let mut values = odoo_event(
+        "Kick-off",
+        "2026-07-06 09:00:00",
+        "2026-07-06 10:00:00",
+        &[BEN, GUEST],
+    );
+    values.organizer_email = Some(ADA.into());
+    values.is_organizer = false;
+    let id = odoo.add(values);
+
+    let first = odoo.sync(client(order[0]), order[0]).await;
+    if order[0] == BEN {
+        // Ben only attends and Ada has not sent the meeting: Ben's run waits for it.
+        assert_eq!(first.report.remote.created, 0, "{:?}", first.report);
+        assert_eq!(first.retry_local, [id]);
+        assert_eq!(first.report.attendee_notes.len(), 1);
+        assert_eq!(
+            first.report.attendee_notes[0].kind,
+            AttendeeNoteKind::WaitingForInvitation
+        );
+        assert!(env.events_of(BEN).await.is_empty());
+    }
+    odoo.sync(client(order[1]), order[1]).await;
+    if order[0] == BEN {
+        // Now Ada's copy exists and Ben's is in his mailbox: Ben's next run links it.
+        let output = odoo.sync(&ben, BEN).await;
+        assert!(output.retry_local.is_empty());
+        assert_eq!(output.report.remote.created, 0);
+        assert_eq!(output.report.local.created, 0);
+    }
+    for _ in 0..2 {
+        for mailbox in order {
+            odoo.sync(client(mailbox), mailbox).await;
+        }
+    }
+    // Settled: a further run on each side plans nothing.
+    for mailbox in order {
+        let output = odoo.sync(client(mailbox), mailbox).await;
+        assert!(
+            output.report.planned.is_empty() && output.local_ops.is_empty(),
+            "{mailbox}: {:?}",
+            output.report
+        );
+    }
+
+    assert_eq!(odoo.records.len(), 1, "{:?}", odoo.records);
+    let ada_copies = env.events_of(ADA).await;
+    let ben_copies = env.events_of(BEN).await;
+    assert_eq!((ada_copies.len(), ben_copies.len()), (1, 1));
+    assert_eq!(ada_copies[0]["isOrganizer"], true);
+    assert_eq!(ben_copies[0]["isOrganizer"], false);
+    assert_eq!(ada_copies[0]["iCalUId"], ben_copies[0]["iCalUId"]);
+    for (mailbox, copy) in [(ADA, &ada_copies[0]), (BEN, &ben_copies[0])] {
+        let links = &odoo.states[mailbox].links;
+        assert_eq!(links.len(), 1, "{mailbox}: {links:?}");
+        assert_eq!(links[0].status.local_id, id.to_string());
+        assert_eq!(
+            copy["id"].as_str(),
+            Some(links[0].status.remote_id.as_str())
+        );
+    }
+    let record = &odoo.records[&id];
+    assert_eq!(record.name.as_deref(), Some("Kick-off"));
+    assert_eq!(record.organizer_email.as_deref(), Some(ADA));
+    assert_eq!(
+        kinds(&env.mails().await),
+        [
+            ("invitation".to_owned(), BEN.to_owned()),
+            ("invitation".to_owned(), GUEST.to_owned())
+        ]
+    );
+
+    // Ada renames the meeting in Odoo and Ben's run comes first: it neither sends the edit from
+    // his copy nor undoes it in Odoo; Ada's run sends it, and each attendee gets one update.
+    env.reset_counters().await;
+    let record = odoo.records.get_mut(&id).unwrap();
+    record.name = Some("Kick-off, new room".into());
+    record.location = Some("Room 7".into());
+    let output = odoo.sync(&ben, BEN).await;
+    assert!(
+        output.report.attendee_notes.is_empty(),
+        "{:?}",
+        output.report
+    );
+    assert_eq!(output.report.remote.updated, 0, "{:?}", output.report);
+    assert!(output.local_ops.is_empty(), "{:?}", output.local_ops);
+    let output = odoo.sync(&ada, ADA).await;
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    for _ in 0..2 {
+        for mailbox in [BEN, ADA] {
+            odoo.sync(client(mailbox), mailbox).await;
+        }
+    }
+    for mailbox in [BEN, ADA] {
+        let output = odoo.sync(client(mailbox), mailbox).await;
+        assert!(
+            output.report.planned.is_empty() && output.local_ops.is_empty(),
+            "{mailbox}: {:?}",
+            output.report
+        );
+    }
+    assert_eq!(odoo.records.len(), 1);
+    assert_eq!(
+        odoo.records[&id].name.as_deref(),
+        Some("Kick-off, new room")
+    );
+    for mailbox in [ADA, BEN] {
+        let copies = env.events_of(mailbox).await;
+        assert_eq!(copies.len(), 1);
+        assert_eq!(copies[0]["subject"], "Kick-off, new room");
+        assert_eq!(copies[0]["location"]["displayName"], "Room 7");
+    }
+    assert_eq!(
+        kinds(&env.mails().await),
+        [
+            ("update".to_owned(), BEN.to_owned()),
+            ("update".to_owned(), GUEST.to_owned())
+        ]
+    );
+
+    // Ben accepts in Odoo, with Ada's run first this time or not: one answer reaches Ada, whose
+    // copy and Odoo both say so, and nothing else moves.
+    env.reset_counters().await;
+    let record = odoo.records.get_mut(&id).unwrap();
+    record
+        .attendees
+        .iter_mut()
+        .find(|a| same_address(a.email.as_deref(), BEN))
+        .unwrap()
+        .state = OdooAttendeeState::Accepted;
+    for _ in 0..2 {
+        for mailbox in order {
+            odoo.sync(client(mailbox), mailbox).await;
+        }
+    }
+    for mailbox in order {
+        let output = odoo.sync(client(mailbox), mailbox).await;
+        assert!(
+            output.report.planned.is_empty() && output.local_ops.is_empty(),
+            "{mailbox}: {:?}",
+            output.report
+        );
+    }
+    let mails = env.mails().await;
+    assert_eq!(kinds(&mails), [("response".to_owned(), ADA.to_owned())]);
+    assert_eq!(mails[0]["response"], "accepted");
+    let ada_copy = &env.events_of(ADA).await[0];
+    let ben_answer = ada_copy["attendees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["emailAddress"]["address"] == BEN)
+        .unwrap();
+    assert_eq!(ben_answer["status"]["response"], "accepted");
+    assert_eq!(
+        env.events_of(BEN).await[0]["responseStatus"]["response"],
+        "accepted"
+    );
+    let ben_state = odoo.records[&id]
+        .attendees
+        .iter()
+        .find(|a| same_address(a.email.as_deref(), BEN))
+        .map(|a| a.state);
+    assert_eq!(ben_state, Some(OdooAttendeeState::Accepted));
+    assert_eq!(odoo.records.len(), 1);
+}
+
+#[tokio::test]
+async fn one_meeting_two_synced_users_organizer_syncs_first() {
+    one_meeting_two_synced_users([ADA, BEN]).await;
+}
+
+#[tokio::test]
+async fn one_meeting_two_synced_users_attendee_syncs_first() {
+    one_meeting_two_synced_users([BEN, ADA]).await;
 }

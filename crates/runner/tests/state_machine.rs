@@ -2,7 +2,9 @@
 //!
 //! Each case starts from a fresh emulator mailbox and an in-memory stand-in for the Odoo addon,
 //! then applies random steps: edits on either side (creates, subject / time / location edits,
-//! deletes; some Odoo events invite one or two external attendees, some are weekly series), and
+//! deletes; some Odoo events invite one or two external attendees, some are weekly series); a
+//! second, unsynced mailbox that organizes meetings the owner attends (invites, edits, cancels,
+//! and sends meetings Odoo already holds as awaited), with the owner answering them in Odoo; and
 //! sync runs with random faults queued first (`429`, `503`, `500`, a response lost after the write
 //! took effect, a connection reset) and, sometimes, a crash mid-run (Outlook was written, the
 //! output is thrown away and nothing is stored) or an Odoo write the addon fails to apply (the
@@ -17,7 +19,13 @@
 //!   costs only the delta;
 //! - mails: each attendee is invited once per Outlook event, updated only for Odoo edits and at
 //!   most once per edit, cancelled only for Odoo deletions; every Odoo create and every Odoo edit
-//!   that survives does mail; and a run without faults mails exactly what its report says.
+//!   that survives does mail; and a run without faults mails exactly what its report says;
+//! - organizer rules: no meeting exists twice in the owner's mailbox; the owner never organizes a
+//!   copy of a meeting they attend or were invited to (an awaited Odoo meeting is never created
+//!   in Outlook, and is linked once its copy arrives); the organiser's mailbox holds only its own
+//!   meetings; the organiser gets one answer per answer given in Odoo, at most; a meeting-field
+//!   edit made in Odoo on an attended meeting gives way to the organiser's version only with a
+//!   note in the report.
 //!
 //! One emulator serves the whole process (`POST /_emulator/reset` between cases). The default is a
 //! quick CI run; a long run:
@@ -36,10 +44,11 @@ use jiff::civil::DateTime;
 use outlook_emulator::EmulatorHandle;
 use outlook_engine::{Conflict, Side};
 use outlook_graph::{ClientOptions, Endpoints, GraphClient, Secret, TokenSet, http_client};
+use outlook_model::odoo::OdooAttendeeState;
 use outlook_model::odoo::OdooEvent;
 use outlook_runner::{
-    ConflictPolicy, FirstSync, LocalAction, LocalEvent, LocalListing, RunInput, RunOptions,
-    RunOutput, SyncState, run,
+    AttendeeNoteKind, ConflictPolicy, FirstSync, LocalAction, LocalEvent, LocalListing, RunInput,
+    RunOptions, RunOutput, SyncState, run,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -50,6 +59,8 @@ const ATTENDEES: [&str; 2] = ["ann@fabrikam.com", "bob@fabrikam.com"];
 /// Present on both sides from the start and never touched, so no step empties a side (which
 /// would trip the engine's safety stop, a behaviour tested elsewhere).
 const ANCHOR: &str = "Anchor";
+/// Another hosted mailbox, not synced: it organizes meetings the owner attends.
+const ORGANISER: &str = "org@contoso.com";
 
 fn emulator_url() -> String {
     static EMULATOR: OnceLock<EmulatorHandle> = OnceLock::new();
@@ -131,6 +142,34 @@ enum Step {
         /// The addon fails to apply one of the run's Odoo writes (picked by this index).
         fail_local: Option<Index>,
     },
+    /// The other mailbox (not synced) invites the owner and a guest to a new meeting.
+    OrgInvite {
+        day: i8,
+        hour: i8,
+    },
+    /// The organiser edits one of its meetings; the owner's copy follows.
+    OrgEdit {
+        pick: Index,
+        field: Field,
+    },
+    /// The organiser cancels one of its meetings; the owner's copy is marked cancelled.
+    OrgCancel {
+        pick: Index,
+    },
+    /// In Odoo, the owner answers a meeting they attend.
+    OdooRespond {
+        pick: Index,
+        answer: Index,
+    },
+    /// In Odoo, a meeting the owner attends and the organiser has not sent yet.
+    OdooAttend {
+        day: i8,
+        hour: i8,
+    },
+    /// The organiser sends a meeting Odoo was waiting for (same subject, start and end).
+    OrgSendsAwaited {
+        pick: Index,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +217,13 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (1i8..=28, 8i8..=17).prop_map(|(day, hour)| Step::OutlookCreate { day, hour }),
         3 => (any::<Index>(), field()).prop_map(|(pick, field)| Step::OutlookEdit { pick, field }),
         1 => any::<Index>().prop_map(|pick| Step::OutlookDelete { pick }),
+        1 => (1i8..=28, 8i8..=17).prop_map(|(day, hour)| Step::OrgInvite { day, hour }),
+        1 => (any::<Index>(), field()).prop_map(|(pick, field)| Step::OrgEdit { pick, field }),
+        1 => any::<Index>().prop_map(|pick| Step::OrgCancel { pick }),
+        1 => (any::<Index>(), any::<Index>())
+            .prop_map(|(pick, answer)| Step::OdooRespond { pick, answer }),
+        1 => (1i8..=28, 8i8..=17).prop_map(|(day, hour)| Step::OdooAttend { day, hour }),
+        1 => any::<Index>().prop_map(|pick| Step::OrgSendsAwaited { pick }),
         3 => (
             prop::collection::vec(fault(), 0..=2),
             prop::bool::weighted(0.2),
@@ -295,6 +341,7 @@ impl Odoo {
             self.records.get(id).map(|r| LocalEvent {
                 values: r.values.clone(),
                 modified_at: Some(r.modified_at),
+                organizer_syncs: false,
             })
         };
         if delta {
@@ -397,6 +444,13 @@ struct Segment {
     pairs: HashSet<(String, String)>,
     conflicts: Vec<Conflict>,
     mails: Vec<Value>,
+    /// Edits per organiser meeting (its id in the organiser's mailbox).
+    org_edits: HashMap<String, usize>,
+    org_cancelled: BTreeSet<String>,
+    /// Answers given in Odoo per record.
+    responds: HashMap<i64, usize>,
+    /// Records whose meeting-field edits a run did not send (only the organiser may).
+    kept: HashSet<String>,
 }
 
 impl Segment {
@@ -452,6 +506,11 @@ struct World {
     segment: Segment,
     counter: u32,
     log: String,
+    /// The organiser's token and meetings (id, cancelled).
+    org_token: String,
+    org: Vec<(String, bool)>,
+    /// Odoo events the owner attends that the organiser has not sent yet.
+    awaited: Vec<i64>,
 }
 
 macro_rules! ensure {
@@ -482,6 +541,16 @@ impl World {
             .await
             .unwrap();
         let token = tokens["access_token"].as_str().unwrap().to_owned();
+        let org_tokens: Value = http
+            .post(format!("{base}/_emulator/mailboxes/{ORGANISER}/token"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let org_token = org_tokens["access_token"].as_str().unwrap().to_owned();
         let client_options = ClientOptions {
             max_attempts: 3,
             log_label: MAILBOX.into(),
@@ -523,6 +592,9 @@ impl World {
             segment: Segment::default(),
             counter: 0,
             log: String::new(),
+            org_token,
+            org: Vec::new(),
+            awaited: Vec::new(),
         }
     }
 
@@ -593,6 +665,91 @@ impl World {
             .filter(|(_, r)| r.values.name.as_deref() != Some(ANCHOR))
             .map(|(id, _)| *id)
             .collect()
+    }
+
+    /// A request of the organiser's.
+    async fn org_graph(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method, format!("{}/v1.0/me/{path}", self.base))
+            .bearer_auth(&self.org_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// The organiser sends `meeting` to the owner and a guest.
+    async fn org_send(&mut self, meeting: &mut Value) {
+        meeting["attendees"] = json!([
+            {"emailAddress": {"address": MAILBOX}, "type": "required"},
+            {"emailAddress": {"address": ATTENDEES[0]}, "type": "required"},
+        ]);
+        let created = self
+            .org_graph(reqwest::Method::POST, "events", Some(meeting.clone()))
+            .await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let ical_uid = created["iCalUId"].as_str().unwrap().to_owned();
+        self.org.push((id, false));
+        self.track_copy(&ical_uid, None).await;
+        self.flush_org_mails().await;
+    }
+
+    async fn org_ical_uid(&self, id: &str) -> String {
+        let events = self
+            .control(
+                reqwest::Method::GET,
+                &format!("/_emulator/mailboxes/{ORGANISER}/events"),
+                None,
+            )
+            .await;
+        events["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .and_then(|e| e["iCalUId"].as_str())
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The owner's copy of a meeting, by its iCalUId.
+    async fn owner_copy(&self, ical_uid: &str) -> Option<Value> {
+        self.outlook()
+            .await
+            .into_iter()
+            .find(|e| e["iCalUId"] == ical_uid)
+    }
+
+    /// The organiser changed the owner's copy: it must reach Odoo like an edit in Outlook.
+    async fn track_copy(&mut self, ical_uid: &str, before: Option<Value>) {
+        let Some(after) = self.owner_copy(ical_uid).await else {
+            return;
+        };
+        let key = self.segment.outlook_key(after["id"].as_str().unwrap());
+        if let Some(before) = before {
+            self.segment
+                .outlook_before
+                .entry(key)
+                .or_insert(outlook_content(&before));
+        }
+        self.segment
+            .touched
+            .insert(key, Some(outlook_content(&after)));
+    }
+
+    /// Mails of the organiser's own steps, kept for the mail checks (runs empty the outbox).
+    /// What the outbox held before the step was recorded by the run that sent it.
+    async fn flush_org_mails(&mut self) {
+        let mails = self.outbox().await;
+        self.segment.mails.extend(mails);
+        self.clear_outbox().await;
     }
 
     async fn outbox(&self) -> Vec<Value> {
@@ -781,6 +938,133 @@ impl World {
                 let key = self.segment.outlook_key(&id);
                 self.segment.touched.insert(key, None);
             }
+            Step::OrgInvite { day, hour } => {
+                self.clear_outbox().await;
+                let subject = self.fresh("Org");
+                let mut meeting = graph_event(&subject, *day, *hour);
+                self.org_send(&mut meeting).await;
+            }
+            Step::OrgEdit { pick, field } => {
+                self.clear_outbox().await;
+                let open: Vec<String> = self
+                    .org
+                    .iter()
+                    .filter(|(_, cancelled)| !cancelled)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                if open.is_empty() {
+                    return Ok(());
+                }
+                let id = open[pick.index(open.len())].clone();
+                let patch = match field {
+                    Field::Subject => json!({"subject": self.fresh("Edited by the organiser")}),
+                    Field::Time { day, hour } => {
+                        let (start, end) = start_end(*day, *hour);
+                        json!({
+                            "start": {"dateTime": start.to_string(), "timeZone": "UTC"},
+                            "end": {"dateTime": end.to_string(), "timeZone": "UTC"},
+                        })
+                    }
+                    Field::Location { clear: true } => json!({"location": {"displayName": ""}}),
+                    Field::Location { clear: false } => {
+                        json!({"location": {"displayName": self.fresh("Organiser room")}})
+                    }
+                };
+                let ical_uid = self.org_ical_uid(&id).await;
+                let before = self.owner_copy(&ical_uid).await;
+                self.org_graph(reqwest::Method::PATCH, &format!("events/{id}"), Some(patch))
+                    .await;
+                *self.segment.org_edits.entry(id).or_default() += 1;
+                self.track_copy(&ical_uid, before).await;
+                self.flush_org_mails().await;
+            }
+            Step::OrgCancel { pick } => {
+                self.clear_outbox().await;
+                let open: Vec<usize> = (0..self.org.len()).filter(|i| !self.org[*i].1).collect();
+                if open.is_empty() {
+                    return Ok(());
+                }
+                let index = open[pick.index(open.len())];
+                let id = self.org[index].0.clone();
+                self.org_graph(
+                    reqwest::Method::POST,
+                    &format!("events/{id}/cancel"),
+                    Some(json!({})),
+                )
+                .await;
+                self.org[index].1 = true;
+                self.segment.org_cancelled.insert(id);
+                self.flush_org_mails().await;
+            }
+            Step::OdooRespond { pick, answer } => {
+                let attended: Vec<i64> = self
+                    .odoo
+                    .records
+                    .iter()
+                    .filter(|(_, r)| !r.values.is_organizer)
+                    .map(|(id, _)| *id)
+                    .collect();
+                if attended.is_empty() {
+                    return Ok(());
+                }
+                let id = attended[pick.index(attended.len())];
+                let answers = [
+                    OdooAttendeeState::Accepted,
+                    OdooAttendeeState::Declined,
+                    OdooAttendeeState::Tentative,
+                ];
+                let answer = answers[answer.index(answers.len())];
+                self.odoo.records.get_mut(&id).unwrap().values.own_state = Some(answer);
+                self.odoo.touch(id);
+                *self.segment.responds.entry(id).or_default() += 1;
+            }
+            Step::OdooAttend { day, hour } => {
+                let name = self.fresh("Awaited");
+                let mut values = odoo_event(&name, *day, *hour, 1);
+                values.is_organizer = false;
+                values.organizer_email = Some(ORGANISER.into());
+                values.own_state = Some(OdooAttendeeState::NeedsAction);
+                let id = self.odoo.insert(values);
+                self.odoo.touch(id);
+                self.awaited.push(id);
+                let content = odoo_content(&self.odoo.records[&id].values);
+                self.segment
+                    .touched
+                    .insert(Touched::Odoo(id), Some(content));
+            }
+            Step::OrgSendsAwaited { pick } => {
+                self.clear_outbox().await;
+                let linked: HashSet<&str> = self
+                    .odoo
+                    .state
+                    .links
+                    .iter()
+                    .map(|l| l.status.local_id.as_str())
+                    .collect();
+                let waiting: Vec<i64> = self
+                    .awaited
+                    .iter()
+                    .copied()
+                    .filter(|id| {
+                        self.odoo.records.contains_key(id)
+                            && !linked.contains(id.to_string().as_str())
+                    })
+                    .collect();
+                if waiting.is_empty() {
+                    return Ok(());
+                }
+                let id = waiting[pick.index(waiting.len())];
+                self.awaited.retain(|a| *a != id);
+                let values = &self.odoo.records[&id].values;
+                let (subject, start, end, location) = odoo_content(values);
+                let mut meeting = json!({
+                    "subject": subject,
+                    "start": {"dateTime": format!("{start}:00"), "timeZone": "UTC"},
+                    "end": {"dateTime": format!("{end}:00"), "timeZone": "UTC"},
+                    "location": {"displayName": location},
+                });
+                self.org_send(&mut meeting).await;
+            }
             Step::Sync {
                 faults,
                 crash,
@@ -843,6 +1127,14 @@ impl World {
 
     fn note(&mut self, output: &RunOutput) {
         self.segment.remember(&output.state, &output.local_ops);
+        self.segment.kept.extend(
+            output
+                .report
+                .attendee_notes
+                .iter()
+                .filter(|n| n.kind == AttendeeNoteKind::OrganizerVersionKept)
+                .filter_map(|n| n.local_id.clone()),
+        );
         self.segment
             .conflicts
             .extend(output.report.conflicts.iter().map(|c| c.conflict.clone()));
@@ -982,16 +1274,33 @@ impl World {
             locals.len() == links.len() && remotes.len() == links.len(),
             "an id is linked twice: {links:#?}"
         );
+        // Meetings the owner attends and the organiser has not sent stay in Odoo only, unlinked.
+        let waiting: BTreeMap<i64, Content> = self
+            .odoo
+            .records
+            .iter()
+            .filter(|(id, r)| !r.values.is_organizer && !locals.contains(id.to_string().as_str()))
+            .map(|(id, r)| (*id, odoo_content(&r.values)))
+            .collect();
         let odoo: BTreeMap<i64, Content> = self
             .odoo
             .records
             .iter()
+            .filter(|(id, _)| !waiting.contains_key(id))
             .map(|(id, r)| (*id, odoo_content(&r.values)))
             .collect();
         let outlook_content_by_id: BTreeMap<&str, Content> = outlook
             .iter()
             .map(|(id, e)| (id.as_str(), outlook_content(e)))
             .collect();
+        ensure!(
+            self,
+            waiting
+                .values()
+                .all(|w| !outlook_content_by_id.values().any(|c| c == w)),
+            "an awaited Odoo meeting has its copy in the mailbox but is not linked: {waiting:#?}"
+        );
+        self.check_organizer_rules(&outlook).await?;
         ensure!(
             self,
             links.len() == odoo.len() && links.len() == outlook.len(),
@@ -1012,6 +1321,62 @@ impl World {
                 a == b,
                 "linked events differ: Odoo {local} {a:?}, Outlook {} {b:?}",
                 link.status.remote_id
+            );
+        }
+        Ok(())
+    }
+
+    /// No meeting exists twice in the owner's mailbox, and the owner never organizes a copy of a
+    /// meeting they were invited to (nor of one Odoo was waiting for); the organiser's mailbox
+    /// holds only its own meetings, once each.
+    async fn check_organizer_rules(&self, outlook: &HashMap<String, Value>) -> Result<(), String> {
+        let mut uids = HashSet::new();
+        for event in outlook.values() {
+            let uid = event["iCalUId"].as_str().unwrap_or_default();
+            ensure!(
+                self,
+                uids.insert(uid),
+                "a meeting exists twice in the owner's mailbox: {uid}"
+            );
+        }
+        let org_events = self
+            .control(
+                reqwest::Method::GET,
+                &format!("/_emulator/mailboxes/{ORGANISER}/events"),
+                None,
+            )
+            .await;
+        let org_events = org_events["value"].as_array().unwrap();
+        // A cancellation deletes the organiser's event.
+        let open = self.org.iter().filter(|(_, cancelled)| !cancelled).count();
+        ensure!(
+            self,
+            org_events.len() == open,
+            "the organiser's mailbox holds {} events, {open} were made and not cancelled",
+            org_events.len()
+        );
+        let invited: HashSet<&str> = org_events
+            .iter()
+            .filter_map(|e| e["iCalUId"].as_str())
+            .collect();
+        for link in &self.odoo.state.links {
+            let (Ok(local), Some(event)) = (
+                link.status.local_id.parse::<i64>(),
+                outlook.get(&link.status.remote_id),
+            ) else {
+                continue;
+            };
+            let attends = self
+                .odoo
+                .records
+                .get(&local)
+                .is_some_and(|r| !r.values.is_organizer);
+            let organizes = event["isOrganizer"] == true;
+            let uid = event["iCalUId"].as_str().unwrap_or_default();
+            ensure!(
+                self,
+                !(organizes && (attends || invited.contains(uid))),
+                "the owner organizes a copy of a meeting they attend: Odoo {local}, {event:#}"
             );
         }
         Ok(())
@@ -1043,7 +1408,10 @@ impl World {
                 Touched::Outlook(_) => self.segment.outlook_before.get(key),
             };
             let changed = expected.as_ref() != before;
-            if changed && &now != expected && !self.segment.in_conflict(local, remote) {
+            // Meeting fields the owner edited in Odoo on a meeting they only attend give way to
+            // the organiser's (reported).
+            let kept = local.is_some_and(|l| self.segment.kept.contains(&l.to_string()));
+            if changed && &now != expected && !kept && !self.segment.in_conflict(local, remote) {
                 ensure!(
                     self,
                     false,
@@ -1077,8 +1445,16 @@ impl World {
         };
         for ((kind, event, to), n) in &per {
             let locals = locals_of(event);
+            let organised = self.org.iter().any(|(id, _)| id == event);
             let allowed = match kind.as_str() {
                 "invitation" => 1,
+                "update" if organised => segment.org_edits.get(event).copied().unwrap_or(0),
+                "cancellation" if organised => usize::from(segment.org_cancelled.contains(event)),
+                // The owner's answers, to the organiser, about the owner's copy.
+                "response" => locals
+                    .iter()
+                    .map(|l| segment.responds.get(l).copied().unwrap_or(0))
+                    .sum(),
                 // Each Odoo edit, and each conflict Odoo's version won over an Outlook edit.
                 "update" => {
                     let edits: usize = locals
@@ -1111,7 +1487,9 @@ impl World {
             };
             let record = &self.odoo.records[&local];
             let remote = link.status.remote_id.as_str();
-            if record.values.attendees.is_empty() || segment.in_conflict(Some(local), Some(remote))
+            if record.values.attendees.is_empty()
+                || !record.values.is_organizer
+                || segment.in_conflict(Some(local), Some(remote))
             {
                 continue;
             }

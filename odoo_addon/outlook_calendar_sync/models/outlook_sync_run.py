@@ -18,6 +18,7 @@ import outlook_sync
 
 from .calendar_event import APPLYING_CONTEXT_KEY
 from .outlook_event_values import event_values, series_base, write_values
+from .outlook_sync_account import TRACKING_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -80,10 +81,16 @@ class OutlookSyncAccount(models.Model):
     def _local_items(self, events):
         user = self.user_id
         uids = self._known_ical_uids(events)
+        # Meetings whose organizer syncs through this database: the organizer's run sends their Odoo edits, so an
+        # attendee's run must neither send them nor undo them.
+        syncing = set(
+            self.search([("state", "in", TRACKING_STATES), ("user_id", "in", events.user_id.ids)]).user_id.ids
+        )
         return [
             {
                 "values": event_values(event, user, uids.get(event.id)),
                 "modified_at": fields.Datetime.to_string(event.write_date),
+                "organizer_syncs": event.user_id != user and event.user_id.id in syncing,
             }
             for event in events
         ]
@@ -303,6 +310,10 @@ class OutlookSyncAccount(models.Model):
             return event
         event = Event.browse(op["local_id"]).exists()
         if action == "delete":
+            if event and self._is_someone_elses(event):
+                # The user removed their copy of a meeting Odoo also holds for others: for them it stands.
+                event.attendee_ids.filtered(lambda a: a.partner_id == user.partner_id).state = "declined"
+                return event.browse()
             if event.recurrence_id:
                 event = event.recurrence_id.with_context(active_test=False).calendar_event_ids | event
             event.unlink()
@@ -317,6 +328,16 @@ class OutlookSyncAccount(models.Model):
             event.write(changed)
         self._set_attendee_states(event, states)
         return event
+
+    def _is_someone_elses(self, event):
+        """Whether ``event`` is a meeting of another Odoo user, or linked to another synced mailbox too."""
+        if event.user_id and event.user_id != self.user_id:
+            return True
+        return bool(
+            self.env["outlook.sync.link"]
+            .sudo()
+            .search_count([("event_id", "=", event.id), ("account_id", "!=", self.id)], limit=1)
+        )
 
     @staticmethod
     def _set_attendee_states(event, states):
@@ -428,7 +449,7 @@ class OutlookSyncAccount(models.Model):
             for failure in report["failures"]
         ] + failures
         mails = report["mails"]
-        mail_count = mails["invitations"] + mails["updates"] + mails["cancellations"]
+        mail_count = mails["invitations"] + mails["updates"] + mails["cancellations"] + mails.get("responses", 0)
         counts = {
             "odoo_created": applied["create"],
             "odoo_updated": applied["update"],
@@ -441,8 +462,8 @@ class OutlookSyncAccount(models.Model):
         lines = [
             _(
                 "Odoo: %(oc)s created, %(ou)s updated, %(od)s deleted. Outlook: %(rc)s created, %(ru)s updated, "
-                "%(rd)s deleted. Mails to attendees: %(mails)s (%(inv)s invitations, %(upd)s updates, "
-                "%(can)s cancellations).",
+                "%(rd)s deleted. Mails: %(mails)s (%(inv)s invitations, %(upd)s updates, %(can)s cancellations, "
+                "%(resp)s answers to organizers).",
                 oc=counts["odoo_created"],
                 ou=counts["odoo_updated"],
                 od=counts["odoo_deleted"],
@@ -453,12 +474,17 @@ class OutlookSyncAccount(models.Model):
                 inv=mails["invitations"],
                 upd=mails["updates"],
                 can=mails["cancellations"],
+                resp=mails.get("responses", 0),
             )
         ]
         if failures:
             lines.append(_("%(count)s item(s) failed and will be retried at the next run:", count=len(failures)))
             lines += [f"- {line}" for line in failures[:MESSAGE_DETAILS]]
         lines += [self._conflict_line(conflict) for conflict in report["conflicts"][:MESSAGE_DETAILS]]
+        for note in report.get("attendee_notes", [])[:MESSAGE_DETAILS]:
+            lines.append(
+                _("Meeting you attend, %(label)s: %(reason)s", label=note.get("label") or "?", reason=note["reason"])
+            )
         for item in report["unsupported"][:MESSAGE_DETAILS]:
             lines.append(
                 _(

@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
+import outlook_sync
+
 from .common import EmulatorCase
 
 ALICE = "alice@example.com"
@@ -73,3 +75,37 @@ class TestSharedMeeting(EmulatorCase):
         self.sync(self.alice)
         self.sync(self.bob)
         self.assert_one_meeting_everywhere(event)
+
+    def bob_client(self):
+        return outlook_sync.GraphClient(
+            self.env["outlook.sync.config"]._graph_config(),
+            outlook_sync.Tokens(
+                self.emulator.token(BOB)["access_token"], None, datetime.now().astimezone() + timedelta(hours=1)
+            ),
+        )
+
+    def test_attendee_deleting_their_copy_declines_and_leaves_the_meeting_to_the_others(self):
+        event = self.meeting()
+        self.sync(self.alice)
+        self.sync(self.bob)
+        self.emulator.clear_outbox()
+        self.bob_client().delete_event(self.copies(BOB)[0]["id"])
+        self.sync(self.bob)
+        self.assertTrue(event.exists(), "Alice's meeting is not Bob's to delete")
+        bob = event.attendee_ids.filtered(lambda a: a.partner_id == self.user_b.partner_id)
+        self.assertEqual(bob.state, "declined")
+        self.sync(self.alice)
+        self.assertEqual(len(self.copies(ALICE)), 1)
+        self.assertEqual(self.emulator.outbox(), [], "nobody is mailed about Bob tidying his calendar")
+
+    def test_attendee_answer_in_odoo_reaches_the_organizer(self):
+        event = self.meeting()
+        self.sync(self.alice)
+        self.sync(self.bob)
+        self.emulator.clear_outbox()
+        event.attendee_ids.filtered(lambda a: a.partner_id == self.user_b.partner_id).with_user(self.user_b).do_accept()
+        log = self.sync(self.bob)
+        self.assertEqual([(m["kind"], m["to"]) for m in self.emulator.outbox()], [("response", ALICE)], log.message)
+        organizer_copy = self.copies(ALICE)[0]
+        [bob_there] = [a for a in organizer_copy["attendees"] if a["emailAddress"]["address"] == BOB]
+        self.assertEqual(bob_there["status"]["response"], "accepted")

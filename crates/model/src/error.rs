@@ -56,8 +56,23 @@ pub enum ModelError {
     },
 }
 
+/// Longest item label, value or message an error carries, in characters. A hostile event may have a
+/// 100,000-character subject or field value; the sync log needs enough to recognise it, not all of it.
+pub const MAX_ERROR_TEXT: usize = 200;
+
+/// `text` cut to [`MAX_ERROR_TEXT`] characters (on a character boundary), marked with `…` when cut.
+/// For anything quoted from an event into a report or a log line.
+pub fn clip(text: impl Into<String>) -> String {
+    let mut text = text.into();
+    if let Some((cut, _)) = text.char_indices().nth(MAX_ERROR_TEXT) {
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
 impl ModelError {
-    /// Shorthand for [`ModelError::InvalidValue`].
+    /// Shorthand for [`ModelError::InvalidValue`]; item and value are clipped ([`MAX_ERROR_TEXT`]).
     pub(crate) fn invalid(
         item: impl Into<String>,
         field: impl Into<String>,
@@ -65,10 +80,37 @@ impl ModelError {
         reason: impl Into<String>,
     ) -> Self {
         Self::InvalidValue {
-            item: item.into(),
-            field: field.into(),
-            value: value.to_string(),
-            reason: reason.into(),
+            item: clip(item),
+            field: clip(field),
+            value: clip(value.to_string()),
+            reason: clip(reason),
+        }
+    }
+
+    /// Shorthand for [`ModelError::Json`]; serde quotes offending values in its messages, so the
+    /// message is clipped too.
+    pub(crate) fn json(
+        item: impl Into<String>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Json {
+            item: clip(item),
+            field: clip(field),
+            message: clip(message),
+        }
+    }
+
+    /// Shorthand for [`ModelError::UnknownTimeZone`].
+    pub(crate) fn unknown_zone(
+        name: impl Into<String>,
+        item: impl Into<String>,
+        field: impl Into<String>,
+    ) -> Self {
+        Self::UnknownTimeZone {
+            name: clip(name),
+            item: clip(item),
+            field: clip(field),
         }
     }
 
@@ -80,10 +122,10 @@ impl ModelError {
         reason: impl Into<String>,
     ) -> Self {
         Self::RecurrenceNotRepresentable {
-            item: item.into(),
-            field: field.into(),
+            item: clip(item),
+            field: clip(field),
             target,
-            reason: reason.into(),
+            reason: clip(reason),
         }
     }
 }

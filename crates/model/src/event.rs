@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ModelError;
+use crate::error::{MAX_ERROR_TEXT, ModelError};
 use crate::recurrence::Recurrence;
 
 /// When an event starts or ends.
@@ -281,14 +281,20 @@ pub struct Event {
 }
 
 impl Event {
-    /// A label for error messages: the subject if there is one, else the UID, else `"(untitled event)"`.
+    /// A label for error messages and reports: the subject if there is one, else the UID, else
+    /// `"(untitled event)"`; at most [`MAX_ERROR_TEXT`] characters of it (a subject may be 100,000
+    /// characters long, and a sync log line need not be).
     pub fn label(&self) -> &str {
-        if !self.subject.trim().is_empty() {
+        let label = if !self.subject.trim().is_empty() {
             &self.subject
         } else if let Some(uid) = &self.ical_uid {
             uid
         } else {
             "(untitled event)"
+        };
+        match label.char_indices().nth(MAX_ERROR_TEXT) {
+            Some((cut, _)) => &label[..cut],
+            None => label,
         }
     }
 
@@ -350,6 +356,18 @@ mod tests {
         assert_eq!(a.key(), "sam@contoso.com");
         assert_eq!(EmailAddress::parse_optional(Some("  ")), None);
         assert_eq!(EmailAddress::parse_optional(None), None);
+    }
+
+    #[test]
+    fn labels_are_clipped_on_a_character_boundary() {
+        let mut event: Event =
+            serde_json::from_value(serde_json::json!({"start": {"all_day": "2026-01-01"},
+                "end": {"all_day": "2026-01-02"}}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        event.subject = "é".repeat(100_000);
+        assert_eq!(event.label().chars().count(), MAX_ERROR_TEXT);
+        event.subject = "Short".into();
+        assert_eq!(event.label(), "Short");
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub enum DeltaItem {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a Graph event object")]
 struct RawEvent {
     id: String,
     change_key: Option<String>,
@@ -128,6 +128,26 @@ struct RawOnlineMeeting {
     join_url: Option<String>,
 }
 
+/// A JSON path for errors; the root is named as such.
+fn json_path(path: &serde_path_to_error::Path) -> String {
+    match path.to_string().as_str() {
+        "." | "" => "(the whole event)".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The JSON kind of a value, for "expected an object, got ..." errors.
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn item_id(value: &Value) -> String {
     value
         .get("id")
@@ -142,11 +162,7 @@ pub fn delta_item_from_graph(value: &Value) -> Result<DeltaItem, ModelError> {
         let id = value
             .get("id")
             .and_then(Value::as_str)
-            .ok_or_else(|| ModelError::Json {
-                item: "?".into(),
-                field: "id".into(),
-                message: "an @removed item without an id".into(),
-            })?;
+            .ok_or_else(|| ModelError::json("?", "id", "an @removed item without an id"))?;
         return Ok(DeltaItem::Removed {
             id: id.to_owned(),
             reason: removed
@@ -165,11 +181,16 @@ pub fn delta_item_from_graph(value: &Value) -> Result<DeltaItem, ModelError> {
 /// `start.timeZone`. UTC counts as "no zone".
 pub fn event_from_graph(value: &Value) -> Result<GraphEvent, ModelError> {
     let item = item_id(value);
-    let raw: RawEvent = serde_path_to_error::deserialize(value).map_err(|e| ModelError::Json {
-        item: item.clone(),
-        field: e.path().to_string(),
-        message: e.inner().to_string(),
-    })?;
+    // serde would read a struct from an array too, and then name `[0]` as the bad field.
+    if !value.is_object() {
+        return Err(ModelError::json(
+            item,
+            "(the whole event)",
+            format!("expected a Graph event object, got {}", json_kind(value)),
+        ));
+    }
+    let raw: RawEvent = serde_path_to_error::deserialize(value)
+        .map_err(|e| ModelError::json(&item, json_path(e.path()), e.inner().to_string()))?;
     let item = raw.id.as_str();
     let mut warnings = Vec::new();
     let mut warn = |field: &str, message: String| {

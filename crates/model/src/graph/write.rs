@@ -17,7 +17,7 @@ use super::enums::GraphEnum;
 use crate::error::ModelError;
 use crate::event::{Event, EventTime};
 use crate::hash::normalize_body;
-use crate::recurrence::graph_json;
+use crate::recurrence::{MAX_YEAR, MIN_YEAR, graph_json};
 use crate::timezones;
 
 /// The zone times are written in: the Windows name of [`Event::zone_name`] when known, else UTC.
@@ -166,10 +166,31 @@ fn groups(event: &Event) -> Result<Vec<Group>, ModelError> {
     ])
 }
 
-/// The body of `POST /me/events` for an event. Fails if the event's zone name is unknown or its times are
-/// malformed ([`Event::check_times`]).
+/// Exchange stores years [`MIN_YEAR`]..=[`MAX_YEAR`] only and Graph answers 400 to anything else.
+/// Refusing here names the field, and spares a request that would fail again on every run.
+fn check_storable(event: &Event) -> Result<(), ModelError> {
+    for (field, time) in [("start", event.start), ("end", event.end)] {
+        let year = match time {
+            EventTime::Timed(ts) => ts.to_zoned(TimeZone::UTC).year(),
+            EventTime::AllDay(date) => date.year(),
+        };
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+            return Err(ModelError::invalid(
+                event.label(),
+                field,
+                format!("{time:?}"),
+                format!("Outlook stores the years {MIN_YEAR} to {MAX_YEAR} only"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The body of `POST /me/events` for an event. Fails if the event's zone name is unknown, its times are
+/// malformed ([`Event::check_times`]) or outside the years Outlook stores.
 pub fn to_graph_create(event: &Event) -> Result<Map<String, Value>, ModelError> {
     event.check_times()?;
+    check_storable(event)?;
     let mut out = Map::new();
     for group in groups(event)? {
         out.extend(group.fields);
@@ -186,6 +207,7 @@ pub fn to_graph_create(event: &Event) -> Result<Map<String, Value>, ModelError> 
 /// recurring events, the zone) changed. A removed recurrence is sent as `"recurrence": null`.
 pub fn diff_to_graph_patch(old: &Event, new: &Event) -> Result<Map<String, Value>, ModelError> {
     new.check_times()?;
+    check_storable(new)?;
     let mut out = Map::new();
     for (before, after) in groups(old)?.into_iter().zip(groups(new)?) {
         if before.key != after.key {

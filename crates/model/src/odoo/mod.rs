@@ -2,11 +2,13 @@
 //!
 //! The addon reads `calendar.event` with `read()`-style dicts and passes them as JSON-like data; `False`
 //! is accepted wherever Odoo writes it for "no value" (see [`falsy`]). Datetimes are Odoo's naive UTC
-//! strings (`"2024-03-31 08:30:00"`).
+//! strings (`"2024-03-31 08:30:00"`). Descriptions coming from Outlook are sanitized on the way in
+//! ([`html`]).
 //!
 //! [`Event`]: crate::Event
 
 pub mod falsy;
+pub mod html;
 mod naive_utc;
 mod record;
 

@@ -5,6 +5,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
+use super::html::{safe_link, sanitize_description};
 use super::{falsy, naive_utc};
 use crate::error::ModelError;
 use crate::event::{
@@ -75,6 +76,7 @@ fn default_true() -> bool {
 
 /// An Odoo `calendar.event` record, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "an Odoo calendar.event record (object)")]
 pub struct OdooEvent {
     /// Record id (`None` for a record still to be created).
     #[serde(default, deserialize_with = "falsy::option")]
@@ -179,16 +181,42 @@ fn response_to_state(response: ResponseStatus) -> OdooAttendeeState {
 }
 
 impl OdooEvent {
-    /// A label for errors: `odoo:<id>`, else the name.
+    /// A label for errors: `odoo:<id>`, else the name (clipped, see [`crate::error::clip`]).
     pub fn label(&self) -> String {
         match (self.id, &self.name) {
             (Some(id), _) => format!("odoo:{id}"),
-            (None, Some(name)) => name.clone(),
+            (None, Some(name)) => crate::error::clip(name.as_str()),
             (None, None) => "(new Odoo event)".into(),
         }
     }
 
-    /// The neutral event. Reminders: Graph has one, so the largest alarm (the earliest warning) is kept.
+    /// Reads a record from the addon's JSON. Unlike plain serde, the error names the record and the
+    /// field holding the wrong value.
+    pub fn from_json(value: &serde_json::Value) -> Result<OdooEvent, ModelError> {
+        let item = match value.get("id") {
+            Some(serde_json::Value::Number(id)) => format!("odoo:{id}"),
+            _ => "(Odoo event)".to_owned(),
+        };
+        if !value.is_object() {
+            return Err(ModelError::json(
+                item,
+                "(the whole record)",
+                format!(
+                    "expected an object, got {}",
+                    crate::graph::read::json_kind(value)
+                ),
+            ));
+        }
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let field = match e.path().to_string().as_str() {
+                "." | "" => "(the whole record)".to_owned(),
+                path => path.to_owned(),
+            };
+            ModelError::json(item, field, e.inner().to_string())
+        })
+    }
+
+    /// The neutral event. An `event_tz` that is no known zone is an error naming it. Reminders: Graph has one, so the largest alarm (the earliest warning) is kept.
     /// An archived record reads as cancelled.
     pub fn to_event(&self) -> Result<Event, ModelError> {
         let item = self.label();
@@ -233,18 +261,29 @@ impl OdooEvent {
             }
             (EventTime::Timed(start), EventTime::Timed(stop))
         };
+        // An unknown zone would otherwise surface only when the event is written to Outlook, under
+        // the model's field name: refuse it here, naming Odoo's field.
+        let event_zone = self
+            .event_tz
+            .as_deref()
+            .map(|name| timezones::resolve(name, &item, "event_tz"))
+            .transpose()?;
         let recurrence = match &self.recurrence {
             None => None,
             Some(r) => {
+                let rule_zone = r
+                    .event_tz
+                    .as_deref()
+                    .map(|name| timezones::resolve(name, &item, "recurrence.event_tz"))
+                    .transpose()?;
                 // As Event::zone_name: the event's zone first, so both sides agree on the first day.
-                let zone_name = self.event_tz.as_deref().or(r.event_tz.as_deref());
                 let first_day = match start {
                     EventTime::AllDay(d) => d,
                     EventTime::Timed(ts) => {
-                        let tz = match zone_name {
-                            None => TimeZone::UTC,
-                            Some(name) => timezones::resolve(name, &item, "event_tz")?.tz,
-                        };
+                        let tz = event_zone
+                            .as_ref()
+                            .or(rule_zone.as_ref())
+                            .map_or(TimeZone::UTC, |z| z.tz.clone());
                         tz.to_datetime(ts).date()
                     }
                 };
@@ -313,14 +352,17 @@ impl OdooEvent {
     ///
     /// Lossy by Odoo's design, and documented here rather than hidden: Outlook's `personal` privacy becomes
     /// `private`; show-as other than free becomes busy; attendee types are dropped; `organizer` response
-    /// becomes `accepted`. A recurrence Odoo cannot express is an error
+    /// becomes `accepted`; the body is sanitized ([`sanitize_description`]: no script, no tracking
+    /// pixel) and an online-meeting link that is not `http(s)` is left out ([`safe_link`]). A recurrence Odoo cannot express is an error
     /// ([`ModelError::RecurrenceNotRepresentable`]), never a lookalike rule.
     pub fn from_event(event: &Event) -> Result<OdooEvent, ModelError> {
         let item = event.label();
         let mut out = OdooEvent {
             id: None,
             name: Some(event.subject.clone()),
-            description: Some(event.body_html.clone()).filter(|b| !b.is_empty()),
+            // Written by whoever sent the invitation and shown as HTML in Odoo: made safe here.
+            description: Some(sanitize_description(&event.body_html))
+                .filter(|b| !b.trim().is_empty()),
             location: event.location.clone(),
             allday: event.is_all_day(),
             start: None,
@@ -339,7 +381,12 @@ impl OdooEvent {
                 OdooShowAs::Busy
             },
             alarm_minutes: event.reminder_minutes.into_iter().collect(),
-            videocall_location: event.online_meeting_url.clone(),
+            // Odoo opens it with a button and mails it as a link: web links only.
+            videocall_location: event
+                .online_meeting_url
+                .as_deref()
+                .and_then(safe_link)
+                .map(str::to_owned),
             attendees: event
                 .attendees
                 .iter()

@@ -13,14 +13,14 @@ use crate::error::ModelError;
 use crate::timezones;
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a patternedRecurrence object")]
 struct PatternedRecurrenceJson {
     pattern: PatternJson,
     range: RangeJson,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a recurrencePattern object")]
 struct PatternJson {
     #[serde(rename = "type")]
     kind: String,
@@ -38,7 +38,7 @@ struct PatternJson {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a recurrenceRange object")]
 struct RangeJson {
     #[serde(rename = "type")]
     kind: String,
@@ -54,12 +54,31 @@ struct RangeJson {
 /// Parses Graph's `recurrence` value. `item` (the event id) labels errors; field names in errors are JSON
 /// paths starting at `recurrence`.
 pub fn from_graph_json(value: &Value, item: &str) -> Result<Recurrence, ModelError> {
-    let raw: PatternedRecurrenceJson =
-        serde_path_to_error::deserialize(value).map_err(|e| ModelError::Json {
-            item: item.to_owned(),
-            field: format!("recurrence.{}", e.path()),
-            message: e.inner().to_string(),
-        })?;
+    // serde would read the structs from arrays too, naming `[0]` as the bad field.
+    for (field, part) in [
+        ("recurrence", Some(value)),
+        ("recurrence.pattern", value.get("pattern")),
+        ("recurrence.range", value.get("range")),
+    ] {
+        if let Some(part) = part.filter(|p| !p.is_object()) {
+            return Err(ModelError::json(
+                item,
+                field,
+                format!(
+                    "expected an object, got {}",
+                    crate::graph::read::json_kind(part)
+                ),
+            ));
+        }
+    }
+    let raw: PatternedRecurrenceJson = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = match path.as_str() {
+            "." | "" => "recurrence".to_owned(),
+            path => format!("recurrence.{path}"),
+        };
+        ModelError::json(item, field, e.inner().to_string())
+    })?;
     let p = &raw.pattern;
     let field = |name: &str| format!("recurrence.pattern.{name}");
     let interval = u32::try_from(p.interval)

@@ -275,7 +275,7 @@ pub(crate) fn canonical_days(mut days: Vec<Weekday>) -> Vec<Weekday> {
 impl Recurrence {
     /// Checks every bound: interval 1..=[`MAX_INTERVAL`], non-empty day lists, day-of-month valid for the
     /// month, occurrences 1..=[`MAX_OCCURRENCES`], years within [`MIN_YEAR`]..=[`MAX_YEAR`], end date not
-    /// before start. `item` labels the error.
+    /// before start, a known zone. `item` labels the error.
     pub fn validate(&self, item: &str) -> Result<(), ModelError> {
         let interval = self.pattern.interval();
         if !(1..=MAX_INTERVAL).contains(&interval) {
@@ -308,6 +308,18 @@ impl Recurrence {
             }
         }
         check_year(item, "recurrence.range.startDate", self.range.start_date)?;
+        if let Some(zone) = &self.range.time_zone {
+            // The rule is evaluated in this zone and written to Graph under it: it must be real.
+            let field = "recurrence.range.recurrenceTimeZone";
+            if crate::timezones::resolve(zone, item, field)?.substituted_utc {
+                return Err(ModelError::invalid(
+                    item,
+                    field,
+                    zone,
+                    "an Outlook custom zone has no rules to evaluate a series in",
+                ));
+            }
+        }
         match self.range.end {
             RangeEnd::NoEnd => {}
             RangeEnd::Numbered(n) => {

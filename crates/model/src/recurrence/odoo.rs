@@ -119,6 +119,13 @@ impl OdooRecurrence {
     }
 }
 
+/// A zone name, `None` when missing or blank (Odoo's `False` and `""` both mean "no zone").
+fn blank_is_none(zone: Option<&str>) -> Option<String> {
+    zone.map(str::trim)
+        .filter(|z| !z.is_empty())
+        .map(str::to_owned)
+}
+
 /// Odoo's fields for a rule, or [`ModelError::RecurrenceNotRepresentable`] naming what Odoo lacks.
 pub fn to_odoo(recurrence: &Recurrence, item: &str) -> Result<OdooRecurrence, ModelError> {
     let no = |field: &str, reason: &str| ModelError::not_representable(item, field, "Odoo", reason);
@@ -247,7 +254,7 @@ pub fn from_odoo(
             if days.is_empty() {
                 return Err(ModelError::invalid(
                     item,
-                    "mon..sun",
+                    "recurrence.mon..sun",
                     "none",
                     "a weekly rule needs a day",
                 ));
@@ -266,8 +273,9 @@ pub fn from_odoo(
             },
             OdooMonthBy::Day => {
                 let code = odoo.weekday.as_deref().unwrap_or("");
-                let day = Weekday::from_ical_code(code)
-                    .ok_or_else(|| ModelError::invalid(item, "weekday", code, "expected MO..SU"))?;
+                let day = Weekday::from_ical_code(code).ok_or_else(|| {
+                    ModelError::invalid(item, "recurrence.weekday", code, "expected MO..SU")
+                })?;
                 let raw = odoo.byday.as_deref().unwrap_or("");
                 let index = raw
                     .trim()
@@ -275,7 +283,12 @@ pub fn from_odoo(
                     .ok()
                     .and_then(WeekIndex::from_ordinal)
                     .ok_or_else(|| {
-                        ModelError::invalid(item, "byday", raw, "expected 1, 2, 3, 4 or -1")
+                        ModelError::invalid(
+                            item,
+                            "recurrence.byday",
+                            raw,
+                            "expected 1, 2, 3, 4 or -1",
+                        )
                     })?;
                 Pattern::RelativeMonthly {
                     interval,
@@ -293,10 +306,20 @@ pub fn from_odoo(
     let end = match odoo.end_type {
         OdooEndType::Forever => RangeEnd::NoEnd,
         OdooEndType::Count => RangeEnd::Numbered(odoo.count.ok_or_else(|| {
-            ModelError::invalid(item, "count", "False", "required when end_type is count")
+            ModelError::invalid(
+                item,
+                "recurrence.count",
+                "False",
+                "required when end_type is count",
+            )
         })?),
         OdooEndType::EndDate => RangeEnd::EndDate(odoo.until.ok_or_else(|| {
-            ModelError::invalid(item, "until", "False", "required when end_type is end_date")
+            ModelError::invalid(
+                item,
+                "recurrence.until",
+                "False",
+                "required when end_type is end_date",
+            )
         })?),
     };
     let recurrence = Recurrence {
@@ -304,11 +327,49 @@ pub fn from_odoo(
         range: Range {
             start_date,
             end,
-            time_zone: odoo.event_tz.clone(),
+            time_zone: blank_is_none(odoo.event_tz.as_deref()),
         },
     };
-    recurrence.validate(item)?;
+    recurrence.validate(item).map_err(in_odoo_terms)?;
     Ok(recurrence)
+}
+
+/// [`Recurrence::validate`] names fields in Graph's terms; a rule read from Odoo is refused naming
+/// the `calendar.recurrence` field a person can fix instead.
+fn in_odoo_terms(error: ModelError) -> ModelError {
+    const NAMES: &[(&str, &str)] = &[
+        ("recurrence.pattern.interval", "recurrence.interval"),
+        ("recurrence.pattern.dayOfMonth", "recurrence.day"),
+        ("recurrence.pattern.daysOfWeek", "recurrence.mon..sun"),
+        ("recurrence.range.numberOfOccurrences", "recurrence.count"),
+        ("recurrence.range.endDate", "recurrence.until"),
+        ("recurrence.range.recurrenceTimeZone", "recurrence.event_tz"),
+    ];
+    let rename = |field: String| {
+        NAMES
+            .iter()
+            .find(|(graph, _)| *graph == field)
+            .map_or(field, |(_, odoo)| (*odoo).to_owned())
+    };
+    match error {
+        ModelError::InvalidValue {
+            item,
+            field,
+            value,
+            reason,
+        } => ModelError::InvalidValue {
+            item,
+            field: rename(field),
+            value,
+            reason,
+        },
+        ModelError::UnknownTimeZone { name, item, field } => ModelError::UnknownTimeZone {
+            name,
+            item,
+            field: rename(field),
+        },
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -358,6 +419,51 @@ mod tests {
             ),
             (Some(OdooMonthBy::Day), Some("-1"), Some("FR"))
         );
+    }
+
+    #[test]
+    fn absurd_fields_are_refused_naming_the_odoo_field() {
+        let base = json!({"rrule_type": "daily", "interval": 1, "end_type": "forever"});
+        for (patch, field) in [
+            (json!({"interval": 0}), "recurrence.interval"),
+            (json!({"interval": 1_000_000_000}), "recurrence.interval"),
+            (
+                json!({"end_type": "count", "count": 1_000_000_000}),
+                "recurrence.count",
+            ),
+            (json!({"end_type": "count", "count": 0}), "recurrence.count"),
+            (
+                json!({"end_type": "end_date", "until": "9999-12-31"}),
+                "recurrence.until",
+            ),
+            (
+                json!({"end_type": "end_date", "until": "0001-01-01"}),
+                "recurrence.until",
+            ),
+            (
+                json!({"rrule_type": "monthly", "month_by": "date", "day": 32}),
+                "recurrence.day",
+            ),
+            (json!({"rrule_type": "weekly"}), "recurrence.mon..sun"),
+            (
+                json!({"event_tz": "Mars/Olympus_Mons"}),
+                "recurrence.event_tz",
+            ),
+        ] {
+            let mut value = base.clone();
+            value
+                .as_object_mut()
+                .unwrap()
+                .extend(patch.as_object().unwrap().clone());
+            let o: OdooRecurrence = serde_json::from_value(value).unwrap();
+            let e = from_odoo(&o, date(2026, 2, 28), "odoo:3").unwrap_err();
+            let named = match &e {
+                ModelError::InvalidValue { field, .. }
+                | ModelError::UnknownTimeZone { field, .. } => field.as_str(),
+                other => panic!("{other}"),
+            };
+            assert_eq!(named, field, "{e}");
+        }
     }
 
     #[test]

@@ -310,7 +310,10 @@ pub fn from_rrule(
         range: Range {
             start_date,
             end,
-            time_zone: time_zone.map(str::to_owned),
+            time_zone: time_zone
+                .map(str::trim)
+                .filter(|z| !z.is_empty())
+                .map(str::to_owned),
         },
     };
     recurrence.validate(item)?;
@@ -429,12 +432,9 @@ fn parse_until(v: &str, time_zone: Option<&str>, item: &str) -> Result<Date, Mod
     if !utc {
         return Ok(dt.date());
     }
-    let tz = match time_zone {
-        Some(name) => TimeZone::get(name).map_err(|_| ModelError::UnknownTimeZone {
-            name: name.to_owned(),
-            item: item.to_owned(),
-            field: "rrule.UNTIL".to_owned(),
-        })?,
+    let tz = match time_zone.map(str::trim).filter(|z| !z.is_empty()) {
+        // Any name the model accepts elsewhere (IANA, legacy or Windows) is accepted here too.
+        Some(name) => crate::timezones::resolve(name, item, "rrule.UNTIL")?.tz,
         None => TimeZone::UTC,
     };
     let ts = dt

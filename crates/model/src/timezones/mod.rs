@@ -145,11 +145,7 @@ pub struct ResolvedZone {
 /// `item` and `field` only label the error. Outlook's custom zones resolve to UTC with
 /// [`ResolvedZone::substituted_utc`] set; any other unknown name is [`ModelError::UnknownTimeZone`].
 pub fn resolve(name: &str, item: &str, field: &str) -> Result<ResolvedZone, ModelError> {
-    lookup(name).ok_or_else(|| ModelError::UnknownTimeZone {
-        name: name.to_owned(),
-        item: item.to_owned(),
-        field: field.to_owned(),
-    })
+    lookup(name).ok_or_else(|| ModelError::unknown_zone(name, item, field))
 }
 
 fn lookup(raw: &str) -> Option<ResolvedZone> {

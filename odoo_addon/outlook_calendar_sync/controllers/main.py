@@ -19,6 +19,10 @@ _logger = logging.getLogger(__name__)
 # What the calendar needs, plus what identifies the mailbox (User.Read) and keeps access (offline_access).
 SCOPES = ["offline_access", "openid", "email", "User.Read", "Calendars.ReadWrite"]
 
+# The pages the sign-in shows keep the callback's URL (code and state) in the address bar: no Referer carries it to
+# another site (RFC 9700, 4.2.4) and no cache keeps the page.
+CALLBACK_HEADERS = [("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store")]
+
 # The callback's query parameters that must not reach the server log.
 _CALLBACK_SECRETS = re.compile(r"([?&](?:code|state|session_state|id_token)=)[^&\s\"]*")
 
@@ -34,7 +38,7 @@ class CallbackQueryRedactor(logging.Filter):
     """Masks the callback's code and state in the HTTP server's request lines.
 
     Odoo's server (werkzeug) logs every request line with its query string at INFO, and Microsoft returns the
-    authorization code in the query: without this, every connection would write its authorization code to the server log.
+    authorization code in the query: without this, every connection would write its code to the server log.
     """
 
     def filter(self, record):
@@ -111,34 +115,57 @@ class OutlookSyncController(http.Controller):
                 ),
                 "/odoo/calendar",
             )
-        if error:
-            _logger.info("Outlook sign-in for %s ended at Microsoft: %s", env.user.login, error)
-            if error == "access_denied":
-                message = env._(
-                    "You did not give Odoo access to your Outlook calendar, so nothing was connected. To connect, "
-                    "click Outlook in your calendar again and accept."
-                )
-            else:
-                message = env._(
-                    "Microsoft refused the sign-in (%(code)s): %(description)s",
-                    code=error,
-                    description=error_description or env._("no details given"),
-                )
-            return self._result_page(env._("Outlook was not connected"), message, return_url)
-        if not code:
+        if error or not code:
+            return self._result_page(
+                env._("Outlook was not connected"), self._refusal_message(error, error_description), return_url
+            )
+        return self._complete(code, verifier, return_url)
+
+    @staticmethod
+    def _refusal_message(error, error_description):
+        """What to tell a user whom Microsoft sent back without a code."""
+        env = request.env
+        if not error:
+            return env._("Microsoft sent no authorization code. Start again from the Outlook button in your calendar.")
+        _logger.info("Outlook sign-in for %s ended at Microsoft: %s", env.user.login, error)
+        if error == "access_denied":
+            return env._(
+                "You did not give Odoo access to your Outlook calendar, so nothing was connected. To connect, "
+                "click Outlook in your calendar again and accept."
+            )
+        return env._(
+            "Microsoft refused the sign-in (%(code)s): %(description)s",
+            code=error,
+            description=error_description or env._("no details given"),
+        )
+
+    def _complete(self, code, verifier, return_url):
+        """Redeem the code and connect the current user's account; the user goes back to ``return_url``."""
+        env = request.env
+        Account = env["outlook.sync.account"]
+        # Hold the account before spending the single-use code, as a sync run does. Were a run in progress, storing
+        # the tokens would wait for it, then fail on a serialization error that Odoo logs at ERROR with the query's
+        # values (the new tokens) before retrying the request with a code already spent.
+        existing = Account.sudo().search([("user_id", "=", env.user.id)], limit=1)
+        if existing and not existing._try_lock():
             return self._result_page(
                 env._("Outlook was not connected"),
-                env._("Microsoft sent no authorization code. Start again from the Outlook button in your calendar."),
+                env._(
+                    "Your Outlook calendar is being synchronized right now. Wait a moment, then click Outlook in "
+                    "your calendar again."
+                ),
                 return_url,
             )
         graph_config, tokens, failure = self._redeem(code, verifier)
         if failure:
             return self._result_page(env._("Outlook was not connected"), failure, return_url)
-        account = env["outlook.sync.account"]._for_user(env.user)
+        account = Account._for_user(env.user)
         account._connect(tokens, mailbox=self._mailbox(graph_config, tokens, account))
         _logger.info("Outlook account connected for %s", env.user.login)
         separator = "&" if "?" in return_url else "?"
-        return request.redirect(f"{return_url}{separator}{urlencode({'outlook_sync': 'connected'})}")
+        response = request.redirect(f"{return_url}{separator}{urlencode({'outlook_sync': 'connected'})}")
+        response.headers.extend(CALLBACK_HEADERS)
+        return response
 
     @staticmethod
     def _redeem(code, verifier):
@@ -183,4 +210,5 @@ class OutlookSyncController(http.Controller):
         return request.render(
             "outlook_calendar_sync.auth_result",
             {"title": title, "message": message, "return_url": safe_return_url(return_url)},
+            headers=CALLBACK_HEADERS,
         )

@@ -100,7 +100,22 @@ class ResConfigSettings(models.TransientModel):
                 config._param("graph_url"),
             )
 
+    def _outlook_sync_field_names(self):
+        return [name for name in self._fields if name.startswith("outlook_sync_")]
+
+    @api.model
+    def default_get(self, fields):
+        # Odoo answers default_get (and the settings form's onchange, which goes through it) from system parameters
+        # read with elevated rights, and checks no access right: unchecked, any signed-in user, portal included,
+        # could read the client secret over RPC.
+        ours = set(self._outlook_sync_field_names())
+        self.check_field_access_rights("read", [name for name in fields or () if name in ours])
+        return super().default_get(fields)
+
     def set_values(self):
+        # set_values is public and Odoo checks rights only in execute(): unchecked, any signed-in user could call it
+        # over RPC, even on no record, and rewrite, pause or switch off everyone's Outlook sync.
+        self.check_field_access_rights("write", self._outlook_sync_field_names())
         for settings in self:
             settings._outlook_sync_check()
             settings.outlook_sync_client_id = (settings.outlook_sync_client_id or "").strip()

@@ -9,6 +9,9 @@ from contextlib import contextmanager
 # --log-level=debug_sql, a developer switch printing every SQL query with its parameters, so every stored value.
 VERBOSE_LOGGERS = ("", "odoo", "werkzeug", "outlook_sync", "odoo.http.rpc.request", "odoo.http.rpc.response")
 QUIET_LOGGERS = ("odoo.sql_db",)
+# The test's own HTTP client stands in for the browser, which holds the code in its address bar anyway: its logs
+# are not the server's.
+CLIENT_LOGGERS = ("urllib3", "requests")
 
 
 class CapturedLogs(logging.Handler):
@@ -20,7 +23,8 @@ class CapturedLogs(logging.Handler):
         self.lines = []
 
     def emit(self, record):
-        self.lines.append(self.format(record))
+        if record.name.split(".")[0] not in CLIENT_LOGGERS:
+            self.lines.append(self.format(record))
 
     def text(self):
         return "\n".join(self.lines)

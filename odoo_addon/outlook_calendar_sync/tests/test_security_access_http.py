@@ -63,6 +63,14 @@ class TestAccessOverHttp(JsonRpcMixin, HttpCase):
                 }
             )
         bob_account = cls.accounts[cls.bob]
+        cls.alice_log = cls.env["outlook.sync.log"].create(
+            {
+                "account_id": cls.accounts[cls.alice].id,
+                "started_at": "2026-11-01 10:00:00",
+                "trigger": "cron",
+                "status": "success",
+            }
+        )
         cls.env["outlook.sync.log"].create(
             {"account_id": bob_account.id, "started_at": "2026-11-01 10:00:00", "trigger": "cron", "status": "success"}
         )
@@ -76,13 +84,23 @@ class TestAccessOverHttp(JsonRpcMixin, HttpCase):
                 "partner_ids": [(6, 0, cls.bob.partner_id.ids)],
             }
         )
-        cls.env["outlook.sync.link"].create({"account_id": bob_account.id, "event_id": event.id, "remote_id": "AAMk1"})
+        # A status record of Bob's (creating the event may have queued one already).
+        Link = cls.env["outlook.sync.link"]
+        link = Link.search([("account_id", "=", bob_account.id), ("event_id", "=", event.id)])
+        (link or Link.create({"account_id": bob_account.id, "event_id": event.id})).remote_id = "AAMk1"
         cls.env["outlook.sync.tombstone"].create({"account_id": bob_account.id, "remote_id": "AAMk2", "name": "Gone"})
         pending = cls.env["outlook.sync.auth.request"].with_user(cls.bob)._make_state("bob-session", "/odoo")[1]
         verifier = f"bob-verifier-{secrets.token_urlsafe(32)}"
         pending._set_verifier(verifier)
         cls.secrets["Bob's PKCE verifier"] = verifier
-        cls.wizard = cls.env["outlook.sync.reset.wizard"].create({"user_id": cls.bob.id, "delete_policy": "delete_both"})
+        cls.wizard = cls.env["outlook.sync.reset.wizard"].create(
+            {"user_id": cls.bob.id, "delete_policy": "delete_both"}
+        )
+        cls.prepared_settings = (
+            cls.env["res.config.settings"]
+            .with_user(cls.admin)
+            .create({"outlook_sync_paused": True, "outlook_sync_enabled": False})
+        )
 
     def setUp(self):
         super().setUp()
@@ -128,6 +146,15 @@ class TestAccessOverHttp(JsonRpcMixin, HttpCase):
                     self.refused(Account, "search", [[(field, "!=", False)]])
                     self.refused(Account, "search", [[]], order=f"{field} desc")
                     self.refused("outlook.sync.log", "search_read", [[(f"account_id.{field}", "!=", False)]])
+            # Through a relation: Alice's own sync log, then its account's tokens.
+            self.refused("outlook.sync.log", "export_data", [self.alice_log.ids, ["account_id/refresh_token"]])
+            self.refused(
+                "outlook.sync.log",
+                "web_read",
+                [self.alice_log.ids],
+                specification={"account_id": {"fields": {"access_token": {}}}},
+            )
+            self.refused(Account, "read_group", [[], ["access_token:array_agg"], ["user_id"]])
             self.refused("res.users", "read", [user.ids, ["outlook_sync_account_ids"]])
             self.refused("res.users", "search", [[("outlook_sync_account_ids.access_token", "!=", False)]])
         # What Alice may read of her own connection comes without any token, whatever the form asks.
@@ -144,7 +171,8 @@ class TestAccessOverHttp(JsonRpcMixin, HttpCase):
         self.assertEqual(self.answered("outlook.sync.account", "search", [[]]), self.accounts[self.alice].ids)
         self.refused("outlook.sync.account", "read", [bob_account.ids, ["state"]])
         self.refused("outlook.sync.account", "web_read", [bob_account.ids], specification={"mailbox": {}})
-        self.assertEqual(self.answered("outlook.sync.log", "search_read", [[]], fields=["account_id"]), [])
+        logs = self.answered("outlook.sync.log", "search_read", [[]], fields=["account_id"])
+        self.assertEqual([log["id"] for log in logs], self.alice_log.ids)
         self.assertEqual(self.answered("outlook.sync.link", "search_read", [[]], fields=["remote_id"]), [])
         for model in ("outlook.sync.tombstone", "outlook.sync.auth.request", "outlook.sync.reset.wizard"):
             self.refused(model, "search_read", [[]])
@@ -153,8 +181,10 @@ class TestAccessOverHttp(JsonRpcMixin, HttpCase):
     def test_cannot_stop_restart_sync_or_reset_someone_else(self):
         self.authenticate("sec_alice", "sec_alice")
         bob = self.accounts[self.bob].ids
-        for method in ("action_stop", "action_restart", "action_sync_now"):
+        for method in ("action_stop", "action_restart", "action_sync_now", "action_preview_sync"):
             self.refused("outlook.sync.account", method, [bob])
+        # The user form's buttons, called on Bob (the preview reads Bob's Outlook calendar).
+        self.refused("res.users", "action_outlook_sync_preview", [self.bob.ids])
         self.refused("outlook.sync.account", "write", [bob, {"state": "stopped"}])
         self.refused("outlook.sync.account", "write", [self.accounts[self.alice].ids, {"user_id": self.bob.id}])
         self.refused("outlook.sync.account", "unlink", [bob])
@@ -165,23 +195,45 @@ class TestAccessOverHttp(JsonRpcMixin, HttpCase):
         self.assertUntouched(self.bob)
         self.assertEqual(len(self.accounts[self.bob].link_ids), 1)
 
-    def test_cannot_pause_everyone(self):
+    def test_cannot_pause_or_switch_off_everyone(self):
         self.authenticate("sec_alice", "sec_alice")
         self.refused("ir.config_parameter", "set_param", ["outlook_calendar_sync.paused", "True"])
         self.refused("ir.config_parameter", "create", [{"key": "outlook_calendar_sync.paused", "value": "True"}])
         self.refused("res.config.settings", "create", [{"outlook_sync_paused": True}])
-        self.refused("res.config.settings", "execute", [[]])
+        # A settings record an administrator prepared (pause on, addon off) but did not save.
+        self.refused("res.config.settings", "execute", [self.prepared_settings.ids])
+        # set_values is public and Odoo does not check it: on no record, it would write every setting as empty.
+        self.refused("res.config.settings", "set_values", [[]])
+        self.refused("res.config.settings", "set_values", [self.prepared_settings.ids])
         # The config model has no public method: everything on it is private, hence unreachable over RPC.
         self.refused("outlook.sync.config", "_is_paused")
-        self.assertFalse(self.env["outlook.sync.config"]._is_paused())
+        self.env["ir.config_parameter"].invalidate_model()
+        config = self.env["outlook.sync.config"]
+        self.assertFalse(config._is_paused())
+        self.assertTrue(config._is_configured())
+        self.assertEqual(config._param("client_secret"), CLIENT_SECRET)
+
+    def test_cannot_resume_everyone(self):
+        configure(self.env, paused="True")
+        self.authenticate("sec_alice", "sec_alice")
+        self.refused("ir.config_parameter", "set_param", ["outlook_calendar_sync.paused", False])
+        self.refused("res.config.settings", "create", [{"outlook_sync_paused": False}])
+        self.refused("res.config.settings", "set_values", [[]])
+        self.env["ir.config_parameter"].invalidate_model()
+        self.assertTrue(self.env["outlook.sync.config"]._is_paused())
 
     def test_cannot_read_the_client_secret(self):
         self.authenticate("sec_alice", "sec_alice")
         self.refused("ir.config_parameter", "get_param", ["outlook_calendar_sync.client_secret"])
         self.refused("ir.config_parameter", "search_read", [[("key", "like", "outlook_calendar_sync")]])
+        # Odoo reads settings for default_get (and the form's onchange) with elevated rights.
         self.refused("res.config.settings", "default_get", [["outlook_sync_client_secret"]])
+        self.refused("res.config.settings", "onchange", [[], {}, [], {"outlook_sync_client_secret": {}}])
+        self.refused("res.config.settings", "read", [self.prepared_settings.ids, ["outlook_sync_client_secret"]])
         self.refused("outlook.sync.config", "_param", ["client_secret"])
         self.refused("outlook.sync.config", "_graph_config")
+        fields = self.answered("res.config.settings", "fields_get")
+        self.assertNotIn("outlook_sync_client_secret", fields)
 
     # -- an administrator still can (the rules above are not merely "nobody") ------------------------------
     def test_administrator_manages_bob(self):
@@ -190,6 +242,20 @@ class TestAccessOverHttp(JsonRpcMixin, HttpCase):
         self.accounts[self.bob].invalidate_recordset()
         self.assertEqual(self.accounts[self.bob].state, "stopped")
 
+    def test_administrator_reads_and_saves_the_settings(self):
+        self.authenticate("sec_admin", "sec_admin")
+        # (Not kept for the secrets check: an administrator is the one who may read the secret.)
+        values, error, _text = self.call_kw("res.config.settings", "default_get", [["outlook_sync_client_secret"]])
+        self.assertIsNone(error)
+        self.assertEqual(values["outlook_sync_client_secret"], CLIENT_SECRET)
+        settings_id, error, _text = self.call_kw("res.config.settings", "create", [{"outlook_sync_paused": True}])
+        self.assertIsNone(error)
+        _result, error, text = self.call_kw("res.config.settings", "execute", [[settings_id]])
+        self.assertIsNone(error, text[:500])
+        self.env["ir.config_parameter"].invalidate_model()
+        self.assertTrue(self.env["outlook.sync.config"]._is_paused())
+        self.assertEqual(self.env["outlook.sync.config"]._param("client_secret"), CLIENT_SECRET)
+
     # -- portal users and anonymous visitors ----------------------------------------------------------------
     def test_portal_user_gets_nothing(self):
         self.authenticate("sec_portal", "sec_portal")
@@ -197,12 +263,21 @@ class TestAccessOverHttp(JsonRpcMixin, HttpCase):
             with self.subTest(model=model):
                 self.refused(model, "search_read", [[]])
                 self.refused(model, "read", [[1]])
-                self.refused(model, "fields_get")
-        for method in ("get_outlook_status", "action_sync_my_calendar", "action_stop_my_sync", "action_restart_my_sync"):
+        # Field descriptions are public in Odoo (not data), but not those of the tokens.
+        fields = self.answered("outlook.sync.account", "fields_get")
+        self.assertFalse(set(TOKEN_FIELDS) & set(fields))
+        for method in (
+            "get_outlook_status",
+            "action_sync_my_calendar",
+            "action_stop_my_sync",
+            "action_restart_my_sync",
+        ):
             self.refused("outlook.sync.account", method)
         self.refused("outlook.sync.account", "action_stop", [self.accounts[self.bob].ids])
+        self.refused("res.users", "action_outlook_sync_preview", [self.bob.ids])
         self.refused("res.users", "read", [self.bob.ids, ["outlook_sync_state", "outlook_sync_last_error"]])
         self.refused("res.config.settings", "default_get", [["outlook_sync_client_secret"]])
+        self.refused("res.config.settings", "set_values", [[]])
         connect = self.url_open("/outlook_calendar_sync/connect", allow_redirects=False)
         self.assertEqual(connect.status_code, 403)
         callback = self.url_open("/microsoft_account/authentication?code=abc&state=def", allow_redirects=False)

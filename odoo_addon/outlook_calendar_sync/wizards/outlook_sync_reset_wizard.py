@@ -57,6 +57,17 @@ class OutlookSyncResetWizard(models.TransientModel):
         if not self.env.user._is_system():
             raise AccessError(self.env._("Only administrators can reset an Outlook Calendar account."))
         account = self.env["outlook.sync.account"]._for_user(self.user_id)
+        # Hold the account as a sync run does. A run in progress would push back what this deletes, and this
+        # transaction's UPDATE of the account would wait for the run, then fail on a serialization error that Odoo
+        # logs at ERROR with the query's values (tokens the wizard refreshed among them) before retrying it all.
+        if not account._try_lock():
+            raise UserError(
+                self.env._(
+                    "A sync of %(user)s's Outlook calendar is running right now. Wait until it ends, then reset the "
+                    "account again.",
+                    user=self.user_id.display_name,
+                )
+            )
         links = self._organized_links(account)
         if self.delete_policy in ("delete_microsoft", "delete_both"):
             self._delete_from_outlook(account, links.filtered("remote_id"))

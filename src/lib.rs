@@ -9,6 +9,7 @@ mod config;
 mod convert;
 mod emulator;
 mod errors;
+mod local;
 mod logging;
 mod oauth;
 mod runtime;

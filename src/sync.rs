@@ -16,13 +16,13 @@
 //!   store its `previous` instead AND append its Outlook id (`remote_id`, or for a delete
 //!   `previous["remote_id"]`) to `state["pending_remote"]`: the delta link has moved past that change, so this
 //!   is how the next run reads it again. Store `tokens` after every call: the refresh token rotates.
+//! - A local record that does not read (a wrong-typed field) is a failure of that record in the report, its id
+//!   is in `retry_local`, and the rest of the run goes on; a malformed `local` as a whole is a `ValueError`.
 
 use jiff::{SignedDuration, Timestamp};
 use outlook_graph::{GraphClient, OAuthClient};
 use outlook_model::odoo::OdooEvent;
-use outlook_runner::{
-    ConflictPolicy, FirstSync, LocalListing, RunError, RunInput, RunOptions, SyncState,
-};
+use outlook_runner::{ConflictPolicy, FirstSync, RunError, RunInput, RunOptions, SyncState};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -79,8 +79,7 @@ pub fn sync_mailbox<'py>(
     };
     let mut local_json = from_py(local)?;
     normalize_modified_at(&mut local_json)?;
-    let local: LocalListing = serde_json::from_value(local_json)
-        .map_err(|e| PyValueError::new_err(format!("local: {e}")))?;
+    let read = crate::local::read_local(local_json)?;
     let now = Timestamp::now();
     let options = RunOptions {
         mailbox: mailbox.trim().to_owned(),
@@ -111,7 +110,10 @@ pub fn sync_mailbox<'py>(
         tokens.inner,
         client_options,
     );
-    let input = RunInput { state, local };
+    let input = RunInput {
+        state,
+        local: read.listing,
+    };
     let outcome = py.detach(|| {
         engine
             .runtime
@@ -121,10 +123,13 @@ pub fn sync_mailbox<'py>(
     let rotated = PyTokens {
         inner: client.tokens(),
     };
-    let output = match outcome {
+    let mut output = match outcome {
         Ok(output) => output,
         Err(error) => return Err(run_error(py, &error, rotated)),
     };
+    // Records the addon handed over malformed: reported, and kept queued for the next run.
+    output.report.failures.extend(read.failures);
+    output.retry_local.extend(read.held);
     let value = serde_json::to_value(&output)
         .map_err(|e| PyValueError::new_err(format!("sync result could not be converted: {e}")))?;
     let result = to_py(py, &value)?.cast_into::<PyDict>()?;

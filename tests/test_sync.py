@@ -117,9 +117,11 @@ def test_an_emptied_mailbox_stops_the_run_instead_of_deleting_odoo(
     assert isinstance(caught.value.tokens, outlook_sync.Tokens)
 
 
-def test_malformed_local_input_is_a_clear_value_error(config: GraphConfig, alice: GraphClient) -> None:
-    with pytest.raises(ValueError, match="local"):
-        run(config, alice, None, {"kind": "full", "events": [{"values": {"start": "yesterday"}}]})
+def test_a_malformed_local_side_is_a_clear_value_error(config: GraphConfig, alice: GraphClient) -> None:
+    with pytest.raises(ValueError, match="'kind' must be 'full' or 'delta'"):
+        run(config, alice, None, {"kind": "sometimes", "events": []})
+    with pytest.raises(ValueError, match="'events' must be a list"):
+        run(config, alice, None, {"kind": "full", "events": {"values": {}}})
 
 
 def test_local_hash_follows_content_not_identity() -> None:
@@ -130,3 +132,15 @@ def test_local_hash_follows_content_not_identity() -> None:
     assert outlook_sync.local_hash(values) != outlook_sync.local_hash(renamed)
     with pytest.raises(ValueError, match="stop"):
         outlook_sync.local_hash(dict(values, stop="2026-03-02 08:00:00"))
+
+
+def test_a_malformed_record_is_reported_and_the_others_sync(
+    config: GraphConfig, alice: GraphClient, emulator: Emulator
+) -> None:
+    good = odoo_event(1, "Good", "2026-03-02 09:00:00", "2026-03-02 10:00:00")
+    bad = odoo_event(2, "Bad", "2026-03-02 11:00:00", "2026-03-02 12:00:00", attendees="not a list")
+    result = run(config, alice, None, {"kind": "full", "events": [good, bad]})
+    assert [event["subject"] for event in emulator.events(ALICE)] == ["Good"]
+    [failure] = result["report"]["failures"]
+    assert failure["local_id"] == "2" and "attendees" in failure["reason"], failure
+    assert result["retry_local"] == [2], "the bad record stays queued"

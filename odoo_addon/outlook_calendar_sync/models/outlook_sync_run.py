@@ -191,6 +191,12 @@ class OutlookSyncAccount(models.Model):
         account = self.sudo()
         if account.state not in ("connected", "error", "stopped"):
             raise UserError(self.env._("Connect the Outlook account first: a preview reads the Outlook calendar."))
+        if not self._try_lock():
+            return _notification(
+                self.env._("Outlook sync preview"),
+                self.env._("A sync of this account is running right now; preview again in a moment."),
+                "warning",
+            )
         keeper = TokenKeeper(self._tokens())
         try:
             result, _mailbox = self._call_engine(self._gather_local(), keeper, dry_run=True)

@@ -487,6 +487,14 @@ class OutlookSyncAccount(models.Model):
             lines.append(_("%(count)s item(s) failed and will be retried at the next run:", count=len(failures)))
             lines += [f"- {line}" for line in failures[:MESSAGE_DETAILS]]
         lines += [self._conflict_line(conflict) for conflict in report["conflicts"][:MESSAGE_DETAILS]]
+        if report.get("excluded_by_first_sync"):
+            lines.append(
+                _(
+                    "%(count)s event(s) that existed in Odoo before this first sync were kept out of Outlook (setting "
+                    "'Existing Odoo events at a first sync').",
+                    count=report["excluded_by_first_sync"],
+                )
+            )
         for note in report.get("attendee_notes", [])[:MESSAGE_DETAILS]:
             lines.append(
                 _("Meeting you attend, %(label)s: %(reason)s", label=note.get("label") or "?", reason=note["reason"])

@@ -38,6 +38,28 @@ class ResConfigSettings(models.TransientModel):
         groups="base.group_system",
         help="Pauses every user's sync. Changes made meanwhile are kept and sent when the sync resumes.",
     )
+    outlook_sync_first_sync = fields.Selection(
+        [
+            ("future", "Events not over yet"),
+            ("all", "All events"),
+            ("none", "None, only events created afterwards"),
+        ],
+        string="Existing Odoo events at a first sync",
+        config_parameter=PARAM_PREFIX + "first_sync",
+        default="future",
+        groups="base.group_system",
+        help="Which events a user already has in Odoo go to Outlook when they connect. Copying past meetings would "
+        "mail their attendees invitations for the past.",
+    )
+    outlook_sync_conflict_policy = fields.Selection(
+        [("latest", "The latest edit"), ("local", "Odoo's version"), ("remote", "Outlook's version")],
+        string="When an event changed on both sides",
+        config_parameter=PARAM_PREFIX + "conflict_policy",
+        default="latest",
+        groups="base.group_system",
+        help="Whose version is kept when an event was changed in Odoo and in Outlook since the last sync. The other "
+        "version is written in the sync log.",
+    )
     outlook_sync_redirect_uri = fields.Char(
         string="Redirect URI", compute="_compute_outlook_sync_redirect_uri", groups="base.group_system"
     )

@@ -1,7 +1,9 @@
+from datetime import datetime, timedelta
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import CLIENT_ID, OutlookSyncCase, configure
+from .common import CLIENT_ID, EmulatorCase, OutlookSyncCase, configure
 
 
 @tagged("post_install", "-at_install")
@@ -103,3 +105,34 @@ class TestSettingsBaseUrlWarning(HttpCase):
         self.assertEqual(
             values["outlook_sync_redirect_uri"], "https://odoo.example.com/microsoft_account/authentication"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestSyncSettings(EmulatorCase):
+    def test_policies_are_settings(self):
+        self.env["res.config.settings"].create(
+            {
+                "outlook_sync_enabled": True,
+                "outlook_sync_client_id": CLIENT_ID,
+                "outlook_sync_client_secret": "s3cret",
+                "outlook_sync_first_sync": "none",
+                "outlook_sync_conflict_policy": "remote",
+            }
+        ).execute()
+        ICP = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(ICP.get_param("outlook_calendar_sync.first_sync"), "none")
+        self.assertEqual(ICP.get_param("outlook_calendar_sync.conflict_policy"), "remote")
+
+    def test_first_sync_setting_keeps_existing_events_out_of_outlook(self):
+        self.env["ir.config_parameter"].sudo().set_param("outlook_calendar_sync.first_sync", "none")
+        self.event(self.user_a, name="Existed before")
+        account = self.emulator_account(self.user_a)
+        log = account._run_sync()
+        self.assertEqual(log.outlook_created, 0, log.message)
+        self.assertIn("1 event(s) that existed in Odoo before this first sync were kept out", log.message)
+        self.assertEqual(self.emulator.events("alice@example.com"), [])
+        start = datetime.now().replace(microsecond=0) + timedelta(days=4)
+        self.env["calendar.event"].with_user(self.user_a).create(
+            {"name": "Made afterwards", "start": start, "stop": start + timedelta(hours=1)}
+        )
+        self.assertEqual(account._run_sync().outlook_created, 1)

@@ -263,6 +263,12 @@ pub struct Event {
     /// The recurrence (series masters only).
     #[serde(default)]
     pub recurrence: Option<Recurrence>,
+    /// Deleted occurrences of a series (masters only): the dates, in the series' zone, the rule
+    /// gives but the series no longer has, sorted and without duplicates. Graph's
+    /// `cancelledOccurrences`; written to Outlook one occurrence at a time (a DELETE of that
+    /// instance), never as part of the master.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted_occurrences: Vec<Date>,
     /// Role in a series.
     #[serde(default)]
     pub kind: EventKind,

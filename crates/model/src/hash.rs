@@ -18,6 +18,8 @@
 //! 10. `recurrence` as canonical RRULE text plus start date and rule zone
 //! 11. `is_cancelled`
 //! 12. `categories` as a sorted, deduplicated set
+//! 13. `deleted_occurrences` of a series as a sorted, deduplicated set of dates, only when there are
+//!     any (so the hash of every event without deleted occurrences is what it was before this field)
 //!
 //! Not counted: `ical_uid`, `kind`, `series_master_id`, `original_start` (identity, not content),
 //! `is_organizer` (a property of whose mailbox we read), display names of people.
@@ -106,6 +108,16 @@ pub fn semantic_hash(event: &Event) -> [u8; 32] {
     categories.sort();
     categories.dedup();
     enc.list(b'C', &categories);
+    if event.recurrence.is_some() && !event.deleted_occurrences.is_empty() {
+        let mut deleted: Vec<String> = event
+            .deleted_occurrences
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        deleted.sort();
+        deleted.dedup();
+        enc.list(b'X', &deleted);
+    }
     enc.0.finalize().into()
 }
 

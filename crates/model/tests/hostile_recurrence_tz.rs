@@ -385,6 +385,7 @@ fn odoo_recurrence() -> impl Strategy<Value = OdooRecurrence> {
                     weekday,
                     event_tz,
                     rrule: None,
+                    deleted_dates: Vec::new(),
                 }
             },
         )

@@ -211,6 +211,7 @@ fn event() -> impl Strategy<Value = Event> {
                     reminder_minutes,
                     online_meeting_url: None,
                     recurrence,
+                    deleted_occurrences: Vec::new(),
                     kind: EventKind::Single,
                     series_master_id: None,
                     original_start: None,

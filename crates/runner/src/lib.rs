@@ -5,7 +5,10 @@
 //! 1. **Pull** Outlook: one calendarView delta round from the stored link (a full round over the
 //!    window on the first run or after `410`), its delta link kept from *before* any write.
 //!    Occurrences are collapsed to their series master (each master read once, in `$batch`), so a
-//!    series is one item on each side and its edits are one PATCH to the master. Graph's
+//!    series is one item on each side and its edits are one PATCH to the master. A master's
+//!    deleted occurrences (`cancelledOccurrences`) are part of the series' content
+//!    ([`outlook_model::Event::deleted_occurrences`]), so one deleted in Outlook changes the series,
+//!    and reaches Odoo in its values (`recurrence.deleted_dates`). Graph's
 //!    `@removed` also means "left the window", so a removed linked item is read by id (`$batch`)
 //!    and counts as deleted only when Outlook answers `404 ErrorItemNotFound`; an event still there
 //!    keeps its link and is compared by content (moved out of the window: an update), and a read
@@ -24,7 +27,11 @@
 //!    the next id of a deterministic chain, which later runs recognise too), updates send only the
 //!    changed property groups (nothing at all when nothing a person would notice changed), deletes
 //!    treat `404` as done. Each item has its own outcome; a failed item is reported and retried
-//!    next run.
+//!    next run. An occurrence Odoo deleted and Outlook still has is then deleted on its own: found
+//!    among the master's instances over that day, then `DELETE`d, both in `$batch` (Outlook mails
+//!    one cancellation of that occurrence to each attendee); a series whose occurrence could not be
+//!    deleted fails and is sent again next run. The ids deleted go to
+//!    [`SyncState::deleted_remote`], so their echo in the next delta costs nothing.
 //! 4. **Return** the Odoo writes ([`LocalWrite`]), the new [`SyncState`] and a [`Report`] (counts per
 //!    side, failures with reasons, conflicts with the losing content, mails Outlook sends, requests).
 //!
@@ -85,11 +92,17 @@
 //!
 //! # Known limits
 //!
-//! - Edited or deleted single occurrences of an Outlook series are not synced; they are reported in
+//! - Edited or moved single occurrences (exceptions) are not synced. Outlook's are reported in
 //!   [`Report::unsupported`] (per series, with counts) whenever the master is read: on a full round,
 //!   when occurrences of the series change, and when the delta removes ids we never linked (then
 //!   every linked series is re-read, one request each, since Graph does not say which series a
-//!   removed occurrence belonged to). Exceptions of Odoo series are not sent to Outlook either.
+//!   removed occurrence belonged to). Odoo's are not sent to Outlook, and the addon takes an
+//!   occurrence Odoo moved to another day for the nearest missing one, never for a deletion.
+//! - Deleted occurrences: an occurrence cannot come back. A date Outlook lists as deleted and Odoo
+//!   does not (an occurrence restored in Odoo) is left as it is on both sides. Outlook drops a
+//!   series' deleted occurrences when its start, end, all-day flag or rule changes: a write that
+//!   changes them deletes Odoo's deleted dates again, one instance each. Odoo's first occurrence
+//!   (the series' base event) is not deleted by the addon: that would move the series' start.
 //! - A linked event outside the window is only seen again when Graph reports it (its `@removed`
 //!   quirk for changes outside the window) or on a full round, which reads such events by id.
 //! - Organizer rules: the copy's state after an answer is predicted (its response set), since the
@@ -108,6 +121,7 @@ mod error;
 mod identity;
 mod local;
 mod mails;
+mod occurrences;
 mod output;
 mod pull;
 mod push;

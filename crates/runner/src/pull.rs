@@ -130,7 +130,7 @@ pub(crate) async fn pull(
     }
 
     // What to read by id: series masters (with their deleted and edited occurrences, which only a
-    // master read reveals), ids a previous run could not carry over, and linked items whose absence
+    // master read reveals: a deleted occurrence is a removed id the delta does not tie to a series), ids a previous run could not carry over, and linked items whose absence
     // must be confirmed before it is taken for a deletion.
     let mut series: BTreeSet<String> = masters;
     let mut plain: BTreeSet<String> = BTreeSet::new();
@@ -316,22 +316,22 @@ pub(crate) async fn pull(
     })
 }
 
-/// Says which occurrences of a series are not synced: edited ones (exceptions) and deleted ones.
+/// Says which occurrences of a series are not synced: edited ones (exceptions). Deleted ones are
+/// part of the series' content ([`outlook_model::Event::deleted_occurrences`]).
 fn report_occurrences(json: &Value, read: &GraphEvent, edited_in_delta: bool, report: &mut Report) {
     let edited = json
         .get("exceptionOccurrences")
         .and_then(Value::as_array)
         .map_or(usize::from(edited_in_delta), Vec::len);
-    let deleted = read.cancelled_occurrences.len();
-    if edited == 0 && deleted == 0 {
+    if edited == 0 {
         return;
     }
     report.unsupported.push(Unsupported {
         remote_id: read.id.clone(),
         label: Some(read.event.label().to_owned()),
         reason: format!(
-            "{edited} edited and {deleted} deleted occurrences of this series in Outlook are not \
-             synced to Odoo (the series itself is)"
+            "{edited} edited occurrences of this series in Outlook are not synced to Odoo (the \
+             series itself and its deleted occurrences are)"
         ),
     });
 }

@@ -14,6 +14,7 @@ use crate::attendee::{self, AttendeeWrite};
 use crate::identity::{content_hash, event_path, graph_modified_ms};
 use crate::local::LocalView;
 use crate::mails;
+use crate::occurrences::{self, SeriesWrite};
 use crate::output::{Mails, Report};
 use crate::pull::RemoteView;
 use crate::state::{Link, RunOptions};
@@ -30,6 +31,8 @@ pub(crate) struct Prepared {
     pub(crate) label: Option<String>,
     /// What the organizer rules decided for a meeting the owner attends.
     pub(crate) attendee: Attendee,
+    /// For a series: its deleted occurrences, written after the master.
+    pub(crate) series: Option<SeriesWrite>,
 }
 
 pub(crate) enum Action {
@@ -50,6 +53,9 @@ pub(crate) enum Action {
 impl Prepared {
     /// Whether the op writes to Outlook.
     pub(crate) fn sends(&self) -> bool {
+        if self.series.as_ref().is_some_and(|s| !s.delete.is_empty()) {
+            return true;
+        }
         match &self.action {
             Action::Send(_) => true,
             Action::Respond { requests, .. } => !requests.is_empty(),
@@ -88,6 +94,8 @@ pub(crate) struct Pushed {
     pub(crate) outcomes: Vec<Outcome>,
     /// Events as Outlook returned them after a create or update, by id.
     pub(crate) written: HashMap<String, Event>,
+    /// Ids of the occurrences deleted (their removal in the next delta is our own echo).
+    pub(crate) deleted_occurrences: Vec<String>,
 }
 
 /// Turns each remote op into a request (or an outcome, when no request is needed or possible).
@@ -160,6 +168,30 @@ fn prepared(action: Action, mails: Mails, label: Option<String>) -> Prepared {
         mails,
         label,
         attendee: Attendee::None,
+        series: None,
+    }
+}
+
+/// A prepared write to a series (or a single event, then `series` is `None`): the cancellations
+/// of the occurrences it deletes are added to the mails of the master's write.
+fn prepared_series(
+    action: Action,
+    mails: Mails,
+    label: Option<String>,
+    series: Option<SeriesWrite>,
+    event: &Event,
+    mailbox: &str,
+) -> Prepared {
+    let mut mails = mails;
+    if let Some(series) = &series {
+        let each = mails::for_delete(Some(event), mailbox);
+        for _ in &series.delete {
+            mails.add(each);
+        }
+    }
+    Prepared {
+        series,
+        ..prepared(action, mails, label)
     }
 }
 
@@ -189,12 +221,13 @@ fn prepare_one(
                     mails: Mails::default(),
                     label,
                     attendee: Attendee::Waiting,
+                    series: None,
                 };
             }
             match to_graph_create(event) {
                 Ok(mut body) => {
                     body.insert("transactionId".to_owned(), json!(transaction_id));
-                    prepared(
+                    prepared_series(
                         Action::Send(BatchRequest {
                             method: Method::POST,
                             url: "/me/events".to_owned(),
@@ -203,6 +236,9 @@ fn prepare_one(
                         }),
                         mails::for_create(event, &options.mailbox),
                         label,
+                        SeriesWrite::plan(None, event, None),
+                        event,
+                        &options.mailbox,
                     )
                 }
                 Err(error) => prepared(failed(error.to_string()), Mails::default(), label),
@@ -246,17 +282,26 @@ fn prepare_one(
             }
             match diff_to_graph_patch(old, new) {
                 // Nothing Outlook shows would change: write nothing (a write may mail everyone).
-                Ok(patch) if patch.is_empty() => prepared(
-                    Action::Done(Outcome::Written(WrittenItem {
-                        id: remote_id.clone(),
-                        hash: content_hash(old),
-                        modified_at,
-                        ical_uid: old.ical_uid.clone(),
-                    })),
-                    Mails::default(),
-                    label,
-                ),
-                Ok(patch) => prepared(
+                Ok(patch) if patch.is_empty() => {
+                    let series = SeriesWrite::plan(Some(old), new, None).map(|mut series| {
+                        series.unchanged = Some(Box::new(old.clone()));
+                        series
+                    });
+                    prepared_series(
+                        Action::Done(Outcome::Written(WrittenItem {
+                            id: remote_id.clone(),
+                            hash: content_hash(old),
+                            modified_at,
+                            ical_uid: old.ical_uid.clone(),
+                        })),
+                        Mails::default(),
+                        label,
+                        series,
+                        old,
+                        &options.mailbox,
+                    )
+                }
+                Ok(patch) => prepared_series(
                     Action::Send(BatchRequest {
                         method: Method::PATCH,
                         url: event_path(remote_id),
@@ -265,6 +310,9 @@ fn prepare_one(
                     }),
                     mails::for_update(old, new, &patch, &options.mailbox),
                     label,
+                    SeriesWrite::plan(Some(old), new, Some(&patch)),
+                    new,
+                    &options.mailbox,
                 ),
                 Err(error) => prepared(failed(error.to_string()), Mails::default(), label),
             }
@@ -324,6 +372,7 @@ fn respond(
             local: write.local.map(Box::new),
             kept: write.kept,
         },
+        series: None,
     }
 }
 
@@ -404,6 +453,12 @@ pub(crate) async fn send(
         };
         outcomes[index] = Some(outcome);
     }
+    let series: Vec<Option<&SeriesWrite>> = prepared.iter().map(|p| p.series.as_ref()).collect();
+    let deleted_occurrences = if series.iter().any(Option::is_some) {
+        occurrences::apply(client, &series, &mut outcomes, &mut written, report).await
+    } else {
+        Vec::new()
+    };
     Pushed {
         outcomes: outcomes
             .into_iter()
@@ -414,6 +469,7 @@ pub(crate) async fn send(
             })
             .collect(),
         written,
+        deleted_occurrences,
     }
 }
 

@@ -163,7 +163,7 @@ pub async fn run(
 
     let pushed = send(client, &prepared, &mut report).await;
     let mut reports = Vec::new();
-    let mut deleted_remote = Vec::new();
+    let mut deleted_remote = pushed.deleted_occurrences.clone();
     for (index, outcome) in pushed.outcomes.iter().enumerate() {
         let op = &planned.remote_ops()[index];
         let item = &prepared[index];

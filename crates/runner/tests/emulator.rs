@@ -1060,7 +1060,7 @@ async fn an_emptied_mailbox_stops_the_run_and_an_expired_delta_link_rereads_the_
 }
 
 #[tokio::test]
-async fn edited_and_deleted_occurrences_are_reported_and_a_deleted_series_is_deleted() {
+async fn edited_occurrences_are_reported_and_a_deleted_series_is_deleted() {
     let env = Env::new().await;
     let mut odoo = Odoo::default();
     odoo.add(odoo_event(
@@ -1109,29 +1109,31 @@ async fn edited_and_deleted_occurrences_are_reported_and_a_deleted_series_is_del
     let echo = odoo.sync(&env, &options()).await;
     assert_eq!(echo.report.requests, 1, "{:?}", echo.report);
 
-    // One occurrence moved, another deleted in Outlook: said out loud, not synced, nothing written.
+    // One occurrence moved, another deleted in Outlook: the edit is said out loud and not synced,
+    // the deletion reaches Odoo as the series' deleted date; nothing is written to Outlook.
     env.patch_in_outlook(&occurrences[1], json!({"subject": "Standup (special)"}))
         .await;
     env.delete_in_outlook(&occurrences[2]).await;
     let output = odoo.sync(&env, &options()).await;
-    assert!(
-        output.report.planned.is_empty(),
-        "{:?}",
-        output.report.planned
-    );
+    assert_eq!(output.report.remote.updated, 0, "{:?}", output.report);
+    assert_eq!(output.local_ops.len(), 1, "{:?}", output.local_ops);
+    assert_eq!(output.local_ops[0].action, LocalAction::Update);
+    let deleted = &odoo.records[&id].recurrence.as_ref().unwrap().deleted_dates;
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
     let unsupported: Vec<_> = output
         .report
         .unsupported
         .iter()
         .filter(|u| u.remote_id == master)
         .collect();
-    assert!(!unsupported.is_empty(), "{:?}", output.report.unsupported);
     assert!(
-        unsupported.iter().any(|u| u.reason.contains("1 deleted")),
+        unsupported.iter().any(|u| u.reason.contains("1 edited")),
         "{unsupported:?}"
     );
     assert!(
-        unsupported.iter().any(|u| u.reason.contains("1 edited")),
+        !unsupported
+            .iter()
+            .any(|u| u.reason.contains("deleted occurrences of")),
         "{unsupported:?}"
     );
 
@@ -2211,4 +2213,234 @@ async fn one_meeting_two_synced_users_organizer_syncs_first() {
 #[tokio::test]
 async fn one_meeting_two_synced_users_attendee_syncs_first() {
     one_meeting_two_synced_users([BEN, ADA]).await;
+}
+
+impl Env {
+    /// (id, start as Graph gives it) of each instance of a series in 2026, by start.
+    async fn instance_starts(&self, master: &str) -> Vec<(String, String)> {
+        let page: Value = self
+            .http
+            .get(self.url(&format!(
+                "/v1.0/me/events/{master}/instances?startDateTime=2026-01-01T00:00:00Z&endDateTime=2027-01-01T00:00:00Z"
+            )))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut out: Vec<(String, String)> = page["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["id"].as_str().unwrap().to_owned(),
+                    o["start"]["dateTime"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        out
+    }
+
+    /// The dates of a master's `cancelledOccurrences`, as the emulator stores them.
+    async fn cancelled_dates(&self, master: &str) -> Vec<String> {
+        let events = self.outlook().await;
+        let event = events.iter().find(|e| e["id"] == master).unwrap();
+        let mut dates: Vec<String> = event["cancelledOccurrences"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|oid| oid.as_str().unwrap().rsplit('.').next().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        dates.sort();
+        dates
+    }
+}
+
+fn deleted_dates(odoo: &Odoo, id: i64) -> Vec<String> {
+    odoo.records[&id]
+        .recurrence
+        .as_ref()
+        .unwrap()
+        .deleted_dates
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_deleted_occurrence_syncs_each_way_with_one_cancellation_per_attendee() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    // 09:00 in Brussels, 1 to 4 June.
+    let mut series = odoo_event(
+        "Daily standup",
+        "2026-06-01 07:00:00",
+        "2026-06-01 07:15:00",
+        &["ann@fabrikam.com", "bob@fabrikam.com"],
+    );
+    series.recurrence = Some(
+        serde_json::from_value(json!({
+            "rrule_type": "daily", "interval": 1, "end_type": "count", "count": 4,
+            "event_tz": "Europe/Brussels"
+        }))
+        .unwrap(),
+    );
+    let id = odoo.add(series);
+    odoo.sync(&env, &options()).await;
+    let master = linked_remote(&odoo, id).unwrap();
+    assert_eq!(env.instance_starts(&master).await.len(), 4);
+    assert!(odoo.sync(&env, &options()).await.report.planned.is_empty());
+    env.reset_counters().await;
+
+    // Odoo -> Outlook: the occurrence of 2 June deleted in Odoo is deleted in Outlook, that one
+    // only, with one cancellation per attendee and no other mail.
+    odoo.records
+        .get_mut(&id)
+        .unwrap()
+        .recurrence
+        .as_mut()
+        .unwrap()
+        .deleted_dates = vec!["2026-06-02".parse().unwrap()];
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    assert_eq!(output.report.mails.cancellations, 2, "{:?}", output.report);
+    assert_eq!(output.report.mails.total(), 2, "{:?}", output.report);
+    let starts: Vec<String> = env
+        .instance_starts(&master)
+        .await
+        .into_iter()
+        .map(|(_, start)| start[..10].to_owned())
+        .collect();
+    assert_eq!(starts, ["2026-06-01", "2026-06-03", "2026-06-04"]);
+    assert_eq!(env.cancelled_dates(&master).await, ["2026-06-02"]);
+    let mails = env.mails().await;
+    assert_eq!(
+        kinds(&mails),
+        [
+            ("cancellation".to_owned(), "ann@fabrikam.com".to_owned()),
+            ("cancellation".to_owned(), "bob@fabrikam.com".to_owned()),
+        ]
+    );
+    // The master itself was not written: only the occurrence went.
+    let requests = env.requests().await;
+    assert!(!requests.to_string().contains("\"PATCH\""), "{requests}");
+
+    // Nothing changed since: the next run is idle.
+    env.reset_counters().await;
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+    assert!(env.mails().await.is_empty());
+
+    // Outlook -> Odoo: the occurrence of 4 June deleted in Outlook becomes a deleted date of the
+    // series in Odoo; nothing is written back to Outlook.
+    let instances = env.instance_starts(&master).await;
+    let (fourth, _) = instances
+        .iter()
+        .find(|(_, start)| start.starts_with("2026-06-04"))
+        .unwrap();
+    env.delete_in_outlook(fourth).await;
+    env.reset_counters().await;
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.local_ops.len(), 1, "{:?}", output.local_ops);
+    assert_eq!(output.local_ops[0].action, LocalAction::Update);
+    assert_eq!(
+        output.report.remote.created + output.report.remote.updated + output.report.remote.deleted,
+        0,
+        "{:?}",
+        output.report
+    );
+    assert_eq!(deleted_dates(&odoo, id), ["2026-06-02", "2026-06-04"]);
+    assert!(output.report.unsupported.is_empty(), "{:?}", output.report);
+    assert!(env.mails().await.is_empty());
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+}
+
+#[tokio::test]
+async fn a_series_made_in_odoo_with_a_deleted_occurrence_is_created_without_it() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let mut series = odoo_event(
+        "Weekly review",
+        "2026-06-01 07:00:00",
+        "2026-06-01 08:00:00",
+        &["ann@fabrikam.com"],
+    );
+    series.recurrence = Some(
+        serde_json::from_value(json!({
+            "rrule_type": "weekly", "interval": 1, "end_type": "count", "count": 3, "mon": true,
+            "event_tz": "Europe/Brussels", "deleted_dates": ["2026-06-08"]
+        }))
+        .unwrap(),
+    );
+    let id = odoo.add(series);
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.created, 1);
+    let master = linked_remote(&odoo, id).unwrap();
+    let starts: Vec<String> = env
+        .instance_starts(&master)
+        .await
+        .into_iter()
+        .map(|(_, start)| start[..10].to_owned())
+        .collect();
+    assert_eq!(starts, ["2026-06-01", "2026-06-15"]);
+    assert_eq!(env.cancelled_dates(&master).await, ["2026-06-08"]);
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert_eq!(deleted_dates(&odoo, id), ["2026-06-08"]);
+}
+
+#[tokio::test]
+async fn moving_a_series_with_a_deleted_occurrence_deletes_it_again() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let mut series = odoo_event(
+        "Daily standup",
+        "2026-06-01 07:00:00",
+        "2026-06-01 07:15:00",
+        &["ann@fabrikam.com"],
+    );
+    series.recurrence = Some(
+        serde_json::from_value(json!({
+            "rrule_type": "daily", "interval": 1, "end_type": "count", "count": 3,
+            "event_tz": "Europe/Brussels", "deleted_dates": ["2026-06-02"]
+        }))
+        .unwrap(),
+    );
+    let id = odoo.add(series);
+    odoo.sync(&env, &options()).await;
+    let master = linked_remote(&odoo, id).unwrap();
+    env.reset_counters().await;
+
+    // An hour later: Outlook drops a series' deleted occurrences when its times change, so the
+    // run deletes the occurrence of 2 June again after the PATCH of the master.
+    let record = odoo.records.get_mut(&id).unwrap();
+    record.start = Some("2026-06-01T08:00:00".parse().unwrap());
+    record.stop = Some("2026-06-01T08:15:00".parse().unwrap());
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    let starts: Vec<String> = env
+        .instance_starts(&master)
+        .await
+        .into_iter()
+        .map(|(_, start)| start[..13].to_owned())
+        .collect();
+    assert_eq!(starts, ["2026-06-01T08", "2026-06-03T08"]);
+    assert_eq!(env.cancelled_dates(&master).await, ["2026-06-02"]);
+    // The update of the series, then the cancellation of the occurrence Outlook had brought back.
+    assert_eq!(output.report.mails.updates, 1, "{:?}", output.report);
+    assert_eq!(output.report.mails.cancellations, 1, "{:?}", output.report);
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
 }

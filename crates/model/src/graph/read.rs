@@ -409,6 +409,11 @@ pub fn event_from_graph(value: &Value) -> Result<GraphEvent, ModelError> {
         },
         reminder_minutes,
         online_meeting_url,
+        deleted_occurrences: if recurrence.is_some() {
+            canonical_dates(&cancelled_occurrences)
+        } else {
+            Vec::new()
+        },
         recurrence,
         kind: match raw.kind {
             Some(k) => EventKind::parse(&k, item, "type")?,
@@ -426,6 +431,14 @@ pub fn event_from_graph(value: &Value) -> Result<GraphEvent, ModelError> {
         cancelled_occurrences,
         warnings,
     })
+}
+
+/// Dates sorted, without duplicates: the model's form of [`Event::deleted_occurrences`].
+pub(crate) fn canonical_dates(dates: &[Date]) -> Vec<Date> {
+    let mut out = dates.to_vec();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 fn person_parts(raw: Option<RawEmailAddress>) -> (Option<String>, Option<EmailAddress>) {

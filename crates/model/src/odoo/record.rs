@@ -132,7 +132,12 @@ pub struct OdooEvent {
     /// The syncing user's own attendee state, if they are an attendee.
     #[serde(default, deserialize_with = "falsy::option")]
     pub own_state: Option<OdooAttendeeState>,
-    /// Recurrence fields (series base events only).
+    /// Recurrence fields (series base events only), with the series' deleted occurrences as
+    /// `recurrence.deleted_dates`: `["2026-06-02", ...]`, the days (in the series' zone) the rule
+    /// gives and the series no longer has, in any order (read sorted, without repeats; written
+    /// sorted). The addon lists the days on which the recurrence has no active event; a write's
+    /// list names the occurrences to delete after the series is written. See
+    /// [`Event::deleted_occurrences`].
     #[serde(default, deserialize_with = "falsy::option")]
     pub recurrence: Option<OdooRecurrence>,
     /// Tag names.
@@ -335,6 +340,11 @@ impl OdooEvent {
             },
             reminder_minutes: self.alarm_minutes.iter().copied().max(),
             online_meeting_url: self.videocall_location.clone(),
+            deleted_occurrences: self
+                .recurrence
+                .as_ref()
+                .map(|r| crate::graph::read::canonical_dates(&r.deleted_dates))
+                .unwrap_or_default(),
             kind: if recurrence.is_some() {
                 EventKind::SeriesMaster
             } else {
@@ -406,7 +416,12 @@ impl OdooEvent {
             recurrence: event
                 .recurrence
                 .as_ref()
-                .map(|r| to_odoo(r, item))
+                .map(|r| {
+                    to_odoo(r, item).map(|mut odoo| {
+                        odoo.deleted_dates.clone_from(&event.deleted_occurrences);
+                        odoo
+                    })
+                })
                 .transpose()?,
             categories: event.categories.clone(),
             ical_uid: event.ical_uid.clone(),

@@ -104,6 +104,13 @@ pub struct OdooRecurrence {
     /// Odoo's RRULE text; informational (see the module notes).
     #[serde(default, deserialize_with = "falsy::string")]
     pub rrule: Option<String>,
+    /// Deleted occurrences: the dates (in the series' zone, `YYYY-MM-DD`) the rule gives but the
+    /// series no longer has (Odoo: no active event of the recurrence on that day; Outlook:
+    /// `cancelledOccurrences`). Not part of the rule itself: [`from_odoo`] and [`to_odoo`] leave
+    /// it alone, and [`crate::odoo::OdooEvent`] carries it to and from
+    /// [`crate::Event::deleted_occurrences`].
+    #[serde(default)]
+    pub deleted_dates: Vec<Date>,
 }
 
 impl OdooRecurrence {
@@ -148,6 +155,7 @@ pub fn to_odoo(recurrence: &Recurrence, item: &str) -> Result<OdooRecurrence, Mo
         weekday: None,
         event_tz: recurrence.range.time_zone.clone(),
         rrule: Some(rrule::to_rrule(recurrence)),
+        deleted_dates: Vec::new(),
     };
     let one_day = |days: &[Weekday]| -> Result<Weekday, ModelError> {
         match days {

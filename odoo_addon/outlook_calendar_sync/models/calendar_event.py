@@ -108,6 +108,9 @@ class CalendarEvent(models.Model):
     def unlink(self):
         if not self.env.context.get(APPLYING_CONTEXT_KEY):
             self._outlook_record_tombstones()
+            # Deleting one occurrence changes its series (a deleted date), unless the whole series goes.
+            occurrences = self.filtered(lambda e: e.recurrence_id and e.recurrence_id.base_event_id not in self)
+            occurrences._outlook_mark_dirty()
         return super().unlink()
 
     def _outlook_record_tombstones(self):

@@ -5,6 +5,9 @@ normalises what it is given (sanitised HTML, an attendee without an address, ala
 what Odoo holds after the write (see ``outlook_sync.local_hash``), so the next run does not mistake it for an edit.
 """
 
+from collections import Counter
+from datetime import datetime, time
+
 import pytz
 from odoo import fields
 from odoo.tools import email_normalize
@@ -43,6 +46,60 @@ def _organizer(event):
     return event.outlook_organizer_email or None, event.env["res.partner"]
 
 
+def _series_zone(event):
+    """The zone a series' occurrences are dated in: the event's, else its rule's, else UTC (as the engine reads it)."""
+    return pytz.timezone(_zone(event.event_tz) or _zone(event.recurrence_id.event_tz) or "UTC")
+
+
+def _local_date(event, tz):
+    if event.allday:
+        return event.start_date
+    return pytz.utc.localize(event.start).astimezone(tz).date()
+
+
+def deleted_dates(event):
+    """The deleted occurrences of the series ``event`` is the base of: the days (``YYYY-MM-DD`` in the series' zone)
+    its rule gives from the base event on, on which the recurrence has no active event any more (Odoo keeps no
+    other trace of an occurrence deleted or archived). Odoo makes at most 720 events of an endless rule, so for one
+    only the days up to its last event count.
+
+    Odoo does not remember the day an occurrence moved to another day came from either: each such occurrence (on a
+    day the rule does not give, or a second one on a rule's day) is taken to come from the nearest day left empty,
+    which is then not a deletion. Missing a deletion is better than deleting, in Outlook, an occurrence that was
+    only moved."""
+    rec = event.recurrence_id
+    tz = _series_zone(event)
+    if event.allday:
+        dtstart = datetime.combine(event.start_date, time(8))
+    else:
+        dtstart = pytz.utc.localize(event.start).astimezone(tz).replace(tzinfo=None)
+    held = Counter(_local_date(occurrence, tz) for occurrence in rec.calendar_event_ids)
+    rule_days = {occurrence.date() for occurrence in rec._get_rrule(dtstart=dtstart)}
+    last = max(held, default=dtstart.date()) if rec.end_type == "forever" else None
+    missing = sorted(day for day in rule_days - held.keys() if day >= dtstart.date() and (last is None or day <= last))
+    moved = sorted(day for day, count in held.items() for _ in range(count - (day in rule_days)))
+    for day in moved:
+        if not missing:
+            break
+        missing.remove(min(missing, key=lambda empty, day=day: abs((empty - day).days)))
+    return [day.isoformat() for day in missing]
+
+
+def apply_deleted_dates(event, values):
+    """Deletes the occurrences of ``event``'s series on the deleted dates of the engine's ``values``. Called after
+    the series itself is written, since writing a whole series makes all its occurrences again. The base event's own
+    day is left alone: deleting it would move the series' start (its next occurrence becomes the base)."""
+    dates = set((values.get("recurrence") or {}).get("deleted_dates") or [])
+    rec = event.recurrence_id
+    if not dates or not rec:
+        return
+    tz = _series_zone(event)
+    base = rec.base_event_id
+    rec.calendar_event_ids.filtered(
+        lambda occurrence: occurrence != base and _local_date(occurrence, tz).isoformat() in dates
+    ).unlink()
+
+
 def event_values(event, user, ical_uid=None):
     """``event`` as ``user``'s mailbox sees it, in the engine's values (times in naive UTC)."""
     organizer_email, organizer_partner = _organizer(event)
@@ -60,6 +117,7 @@ def event_values(event, user, ical_uid=None):
         recurrence = {name: rec[name] for name in RECURRENCE_FIELDS}
         recurrence["until"] = fields.Date.to_string(rec.until) if rec.until else None
         recurrence["event_tz"] = rec.event_tz or None
+        recurrence["deleted_dates"] = deleted_dates(event)
     return {
         "id": event.id,
         "name": event.name or None,
@@ -186,7 +244,8 @@ def write_values(env, values, user):
     states to set once the attendees exist: ``(vals, {partner_id: state})``."""
     organizer, organizer_email, partners, states = _people(env, values, user)
     vals = {
-        "name": values.get("name") or "",
+        # PostgreSQL cannot store NUL characters, and they mean nothing in a title.
+        "name": (values.get("name") or "").replace("\x00", ""),
         "description": values.get("description") or False,
         "location": values.get("location") or False,
         "videocall_location": values.get("videocall_location") or False,

@@ -279,6 +279,9 @@ class OutlookSyncAccount(models.Model):
 
     def _record_run(self, trigger, started_at, duration, local, outcome):
         self.ensure_one()
+        # The message quotes event titles and Microsoft's words: a NUL character in them would make PostgreSQL
+        # refuse the log itself, and lose the record of the run.
+        outcome = dict(outcome, message=outcome["message"].replace("\x00", "\\0"))
         log = (
             self.env["outlook.sync.log"]
             .sudo()

@@ -17,7 +17,7 @@ from odoo.exceptions import UserError
 import outlook_sync
 
 from .calendar_event import APPLYING_CONTEXT_KEY
-from .outlook_event_values import event_values, series_base, write_values
+from .outlook_event_values import apply_deleted_dates, event_values, series_base, write_values
 from .outlook_sync_account import TRACKING_STATES
 
 _logger = logging.getLogger(__name__)
@@ -25,6 +25,9 @@ _logger = logging.getLogger(__name__)
 # The window of a first read, as the engine's own default: what a calendar user looks back on and plans ahead.
 WINDOW_PAST = timedelta(days=30)
 WINDOW_FUTURE = timedelta(days=365)
+# New events created by one ``create``: large enough to share Odoo's per-call work, small enough that a refused
+# batch costs little to redo one by one.
+CREATE_BATCH = 100
 # How many failures, conflicts and unsupported items the log message spells out (the counts are always given).
 MESSAGE_DETAILS = 20
 
@@ -269,8 +272,10 @@ class OutlookSyncAccount(models.Model):
 
     # -- applying Outlook's changes to Odoo ----------------------------------------------------------------
     def _apply_local_ops(self, result):
-        """Applies the engine's Odoo writes, each on its own savepoint so one refused write does not undo the
-        others. Returns (counts per action, failures as readable lines)."""
+        """Applies the engine's Odoo writes. New events are created in batches (one ``create`` sets up attendees,
+        alarms and followers for all of them at once); a batch Odoo refuses is retried one event at a time, each
+        on its own savepoint, so that one refused write never undoes the others. Returns (counts per action,
+        failures as readable lines)."""
         state = result["state"]
         Event = (
             self.env["calendar.event"]
@@ -279,6 +284,7 @@ class OutlookSyncAccount(models.Model):
                 active_test=False,
                 no_mail_to_attendees=True,
                 mail_create_nolog=True,
+                mail_create_nosubscribe=True,
                 mail_notrack=True,
                 tracking_disable=True,
                 **{APPLYING_CONTEXT_KEY: True},
@@ -286,25 +292,60 @@ class OutlookSyncAccount(models.Model):
         )
         applied = Counter()
         failures = []
-        for op in result["local_ops"]:
-            try:
-                with self.env.cr.savepoint():
-                    event = self._apply_local_op(Event, op)
-                    if op.get("link") is not None:
-                        state["links"].append(self._link_for(event, op["link"]))
-                applied[op["action"]] += 1
-            except Exception as error:  # any refusal by Odoo: reported, retried next run
-                label = (op.get("values") or {}).get("name") or op.get("remote_id") or op.get("local_id")
-                failures.append(
-                    self.env._(
-                        "Odoo %(action)s of %(label)s failed: %(error)s", action=op["action"], label=label, error=error
-                    )
-                )
-                _logger.warning(
-                    "Outlook sync of %s: Odoo %s of %s failed", self.user_id.login, op["action"], label, exc_info=True
-                )
-                self._keep_unapplied(state, op)
+        ops = result["local_ops"]
+        # Single events in batches; a series goes alone (Odoo expands it, and its occurrences need their own care).
+        singles = [op for op in ops if op["action"] == "create" and not (op["values"] or {}).get("recurrence")]
+        for start in range(0, len(singles), CREATE_BATCH):
+            chunk = singles[start : start + CREATE_BATCH]
+            if self._create_batch(Event, chunk, state):
+                applied["create"] += len(chunk)
+            else:
+                for op in chunk:
+                    self._apply_one(Event, op, state, applied, failures)
+        batched = {id(op) for op in singles}
+        for op in ops:
+            if id(op) not in batched:
+                self._apply_one(Event, op, state, applied, failures)
         return applied, failures
+
+    def _create_batch(self, Event, ops, state):
+        """Creates the events of ``ops`` in one ``create``; False (nothing kept) if Odoo refuses any of them."""
+        user = self.user_id
+        try:
+            with self.env.cr.savepoint():
+                prepared = [write_values(Event.env, op["values"], user) for op in ops]
+                events = Event.create([vals for vals, _states in prepared])
+                links = []
+                for event, (_vals, states), op in zip(events, prepared, ops, strict=True):
+                    self._set_attendee_states(event, states)
+                    if op.get("link") is not None:
+                        links.append(self._link_for(event, op["link"]))
+        except Exception:  # retried one by one, where the refusal is reported for its own event
+            _logger.info(
+                "Outlook sync of %s: a batch of %s creates was refused, retrying one by one", user.login, len(ops)
+            )
+            return False
+        state["links"].extend(links)
+        return True
+
+    def _apply_one(self, Event, op, state, applied, failures):
+        try:
+            with self.env.cr.savepoint():
+                event = self._apply_local_op(Event, op)
+                if op.get("link") is not None:
+                    state["links"].append(self._link_for(event, op["link"]))
+            applied[op["action"]] += 1
+        except Exception as error:  # any refusal by Odoo: reported, retried next run
+            label = (op.get("values") or {}).get("name") or op.get("remote_id") or op.get("local_id")
+            failures.append(
+                self.env._(
+                    "Odoo %(action)s of %(label)s failed: %(error)s", action=op["action"], label=label, error=error
+                )
+            )
+            _logger.warning(
+                "Outlook sync of %s: Odoo %s of %s failed", self.user_id.login, op["action"], label, exc_info=True
+            )
+            self._keep_unapplied(state, op)
 
     def _apply_local_op(self, Event, op):
         user = self.user_id
@@ -312,6 +353,7 @@ class OutlookSyncAccount(models.Model):
         if action == "create":
             vals, states = write_values(Event.env, op["values"], user)
             event = Event.create(vals)
+            apply_deleted_dates(event, op["values"])
             self._set_attendee_states(event, states)
             return event
         event = Event.browse(op["local_id"]).exists()
@@ -332,6 +374,7 @@ class OutlookSyncAccount(models.Model):
             if event.recurrency:
                 changed["recurrence_update"] = "all_events"
             event.write(changed)
+        apply_deleted_dates(event, op["values"])
         self._set_attendee_states(event, states)
         return event
 

@@ -4,6 +4,7 @@ and no script reaches an Odoo page."""
 from datetime import datetime, timedelta
 
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import EmulatorCase
 
@@ -73,3 +74,34 @@ class TestSyncHostile(EmulatorCase):
         again = self.account._run_sync()
         self.assertEqual((again.outlook_updated, again.outlook_created), (0, 0), again.message)
         self.assertEqual(self.emulator.outbox(), [])
+
+    def test_a_nul_character_in_a_title_is_dropped(self):
+        self.emulator.seed(ALICE, [graph_event("Nul\x00 title", self.start)])
+        log = self.account._run_sync()
+        self.assertEqual(log.status, "success", log.message)
+        self.assertTrue(self.events_named("Nul title"))
+        self.assertEqual(self.account._run_sync().outlook_updated, 0, "and Outlook's title is left as it is")
+
+    def test_an_event_odoo_refuses_fails_alone(self):
+        # As a customization might: a rule in the database that refuses some events.
+        self.env.cr.execute(
+            "ALTER TABLE calendar_event ADD CONSTRAINT test_refuse_forbidden CHECK (name NOT LIKE 'Forbidden%')"
+        )
+        self.emulator.seed(
+            ALICE,
+            [
+                graph_event("Before", self.start),
+                graph_event("Forbidden meeting", self.start + timedelta(hours=1)),
+                graph_event("After", self.start + timedelta(hours=2)),
+            ],
+        )
+        with mute_logger("odoo.sql_db"):
+            log = self.account._run_sync()
+        self.assertEqual(log.status, "partial", log.message)
+        self.assertEqual(log.odoo_created, 2, log.message)
+        self.assertIn("Forbidden meeting", log.message)
+        self.assertTrue(self.events_named("Before") and self.events_named("After"))
+        with mute_logger("odoo.sql_db"):
+            again = self.account._run_sync()
+        self.assertEqual(again.odoo_created, 0, again.message)
+        self.assertIn("Forbidden meeting", again.message, "the refused event is tried again, and said again")

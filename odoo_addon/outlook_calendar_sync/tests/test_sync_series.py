@@ -1,0 +1,186 @@
+"""Recurring series end to end: an occurrence deleted on one side is deleted on the other, that one only, with one
+cancellation per attendee when Odoo deleted it, and the next run is idle."""
+
+from datetime import datetime, timedelta, timezone
+
+from odoo.tests import tagged
+
+import outlook_sync
+
+from .common import EmulatorCase
+
+ALICE = "alice@example.com"
+CAROL = "carol@partner.example"
+DAVE = "dave@partner.example"
+
+
+@tagged("post_install", "-at_install")
+class TestSyncSeries(EmulatorCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.carol = cls.env["res.partner"].create({"name": "Carol", "email": CAROL})
+        cls.dave = cls.env["res.partner"].create({"name": "Dave", "email": DAVE})
+
+    def setUp(self):
+        super().setUp()
+        # 09:00 UTC is the same day in Brussels all year: the dates below are the series' own.
+        self.start = (datetime.now() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+        self.days = [(self.start + timedelta(days=n)).date() for n in range(4)]
+        self.account = self.emulator_account(self.user_a)
+
+    def sync(self):
+        log = self.account._run_sync()
+        self.assertEqual(log.status, "success", log.message)
+        return log
+
+    def assert_idle(self):
+        self.emulator.clear_requests()
+        log = self.sync()
+        self.assertEqual(
+            (log.outlook_created, log.outlook_updated, log.outlook_deleted, log.odoo_updated), (0, 0, 0, 0), log.message
+        )
+        self.assertEqual(self.emulator.requests()["total"], 1, "an idle run costs one delta request")
+        self.assertEqual(self.emulator.outbox(), [])
+
+    def mails(self):
+        mails = sorted((mail["kind"], mail["to"].lower()) for mail in self.emulator.outbox())
+        self.emulator.clear_outbox()
+        return mails
+
+    def client(self):
+        token = self.emulator.token(ALICE)["access_token"]
+        return outlook_sync.GraphClient(
+            self.env["outlook.sync.config"]._graph_config(),
+            outlook_sync.Tokens(token, None, datetime.now().astimezone() + timedelta(hours=1)),
+        )
+
+    def master(self):
+        [master] = [event for event in self.emulator.events(ALICE) if event.get("type") == "seriesMaster"]
+        return master
+
+    def outlook_days(self, master_id):
+        start = self.start.replace(tzinfo=timezone.utc)
+        instances = self.client().instances(master_id, start - timedelta(days=1), start + timedelta(days=10))
+        return sorted(
+            (datetime.fromisoformat(instance["start"]["dateTime"][:19]).date(), instance["id"])
+            for instance in instances
+        )
+
+    def odoo_days(self, base):
+        return sorted(event.start.date() for event in base.recurrence_id.calendar_event_ids)
+
+    def daily_series(self):
+        return (
+            self.env["calendar.event"]
+            .with_user(self.user_a)
+            .create(
+                {
+                    "name": "Daily standup",
+                    "start": self.start,
+                    "stop": self.start + timedelta(minutes=15),
+                    "partner_ids": [(6, 0, (self.user_a.partner_id | self.carol | self.dave).ids)],
+                    "recurrency": True,
+                    "rrule_type": "daily",
+                    "interval": 1,
+                    "end_type": "count",
+                    "count": 4,
+                    "event_tz": "Europe/Brussels",
+                }
+            )
+        )
+
+    def test_occurrence_deleted_in_odoo_is_deleted_in_outlook_with_one_cancellation_per_attendee(self):
+        base = self.daily_series()
+        self.sync()
+        self.mails()
+        master = self.master()
+        self.assertEqual([day for day, _ in self.outlook_days(master["id"])], self.days)
+
+        # Odoo's "delete this event only" on a synced calendar archives the occurrence.
+        second = base.recurrence_id.calendar_event_ids.filtered(lambda e: e.start.date() == self.days[1])
+        second.with_user(self.user_a).action_mass_archive("self_only")
+        log = self.sync()
+        self.assertEqual(log.outlook_updated, 1, log.message)
+        self.assertEqual(self.mails(), [("cancellation", CAROL), ("cancellation", DAVE)])
+        self.assertEqual(
+            [day for day, _ in self.outlook_days(master["id"])], [self.days[0], self.days[2], self.days[3]]
+        )
+        self.assertEqual(
+            [oid.rsplit(".", 1)[1] for oid in self.master().get("cancelledOccurrences", [])],
+            [self.days[1].isoformat()],
+        )
+        self.assertEqual(self.master()["subject"], "Daily standup", "the series itself is untouched")
+        self.assert_idle()
+
+    def test_occurrence_unlinked_in_odoo_is_deleted_in_outlook(self):
+        base = self.daily_series()
+        self.sync()
+        self.mails()
+        master = self.master()
+        third = base.recurrence_id.calendar_event_ids.filtered(lambda e: e.start.date() == self.days[2])
+        third.with_user(self.user_a).unlink()
+        log = self.sync()
+        self.assertEqual(log.outlook_updated, 1, log.message)
+        self.assertEqual(self.mails(), [("cancellation", CAROL), ("cancellation", DAVE)])
+        self.assertEqual(
+            [day for day, _ in self.outlook_days(master["id"])], [self.days[0], self.days[1], self.days[3]]
+        )
+        self.assert_idle()
+
+    def test_occurrence_deleted_in_outlook_is_deleted_in_odoo(self):
+        self.emulator.seed(
+            ALICE,
+            [
+                {
+                    "subject": "Daily standup",
+                    "start": {"dateTime": self.start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+                    "end": {
+                        "dateTime": (self.start + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%S"),
+                        "timeZone": "UTC",
+                    },
+                    "attendees": [{"emailAddress": {"address": CAROL, "name": "Carol"}, "type": "required"}],
+                    "recurrence": {
+                        "pattern": {"type": "daily", "interval": 1},
+                        "range": {
+                            "type": "numbered",
+                            "startDate": self.days[0].isoformat(),
+                            "numberOfOccurrences": 4,
+                            "recurrenceTimeZone": "UTC",
+                        },
+                    },
+                }
+            ],
+        )
+        log = self.sync()
+        self.assertEqual(log.odoo_created, 1, log.message)
+        [base] = self.account.sudo().link_ids.filtered("remote_id").event_id
+        self.assertEqual(self.odoo_days(base), self.days)
+
+        [third_id] = [id_ for day, id_ in self.outlook_days(self.master()["id"]) if day == self.days[2]]
+        self.client().delete_event(third_id)
+        self.emulator.clear_outbox()
+        log = self.sync()
+        self.assertEqual(log.odoo_updated, 1, log.message)
+        self.assertEqual((log.outlook_updated, log.outlook_deleted), (0, 0), log.message)
+        self.assertEqual(self.odoo_days(base), [self.days[0], self.days[1], self.days[3]])
+        self.assertTrue(base.exists() and base.active, "the series stays, its occurrence goes")
+        self.assertEqual(self.emulator.outbox(), [], "applying Outlook's deletion mails no one")
+        self.assert_idle()
+
+    def test_occurrence_moved_in_odoo_is_not_taken_for_a_deleted_one(self):
+        base = self.daily_series()
+        self.sync()
+        self.mails()
+        master = self.master()
+        second = base.recurrence_id.calendar_event_ids.filtered(lambda e: e.start.date() == self.days[1])
+        later = second.start + timedelta(days=5)
+        second.with_user(self.user_a).write(
+            {"start": later, "stop": later + timedelta(minutes=15), "recurrence_update": "self_only"}
+        )
+        self.assertFalse(second.follow_recurrence)
+        self.assertEqual(second.recurrence_id, base.recurrence_id)
+        log = self.sync()
+        self.assertEqual((log.outlook_updated, log.outlook_deleted), (0, 0), log.message)
+        self.assertEqual(self.mails(), [])
+        self.assertEqual([day for day, _ in self.outlook_days(master["id"])], self.days)

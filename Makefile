@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test venv develop wheel lint lint-rust lint-python test-rust test-python stubtest test-odoo bench-engine clean
+.PHONY: demo test venv develop wheel lint lint-rust lint-python test-rust test-python stubtest test-odoo bench-engine bench adversarial clean
 
 $(VENV)/.ready: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,3 +71,51 @@ bench-engine:
 
 clean:
 	rm -rf $(VENV) dist target
+
+## Our addon beside Odoo 18's microsoft_calendar against the emulator with Microsoft's limits on (BENCHMARKS.md).
+## BENCH_N (default 2000) and BENCH_SERVICE_MS (default 0,100) make quick runs; JSON lines go to stdout.
+bench:
+	@if [ -z "$${ODOO_SRC:-}" ]; then \
+	  echo "SKIPPED: benchmarks (set ODOO_SRC to an Odoo 18 tree to run them; see BENCHMARKS.md)"; \
+	else \
+	  "$${ODOO_VENV:-$$ODOO_SRC/../odoo-venv}/bin/python" bench/run.py; \
+	fi
+
+## Long forms of the adversarial suites (issue 6), with the figures of every suite at the end: faults and load
+## against a real Odoo 18 (ODOO_SRC; a fresh database each, dropped afterwards; without ODOO_SRC a SKIPPED line),
+## the runner's state-machine property test and the hostile-input property tests (release builds).
+## ADVERSARIAL_RUNS (faults rounds, default 40), ADVERSARIAL_SEED, ADVERSARIAL_LOAD_USERS (default 50),
+## PROPTEST_CASES (default 600 for the state machine, 20000 for the hostile-input tests), SYNC_SM_STEPS (16),
+## ADVERSARIAL_SUITES (default "faults load state_machine hostile") picks suites. Exits non-zero if one failed.
+ADVERSARIAL_SUITES ?= faults load state_machine hostile
+adversarial:
+	@figures=$$(mktemp); status=0; \
+	odoo_py="$${ODOO_VENV:-$${ODOO_SRC:-.}/../odoo-venv}/bin/python"; \
+	for suite in $(ADVERSARIAL_SUITES); do \
+	  echo "== adversarial: $$suite"; \
+	  case $$suite in \
+	    faults|load) \
+	      if [ -z "$${ODOO_SRC:-}" ]; then \
+	        echo "$$suite: SKIPPED (set ODOO_SRC to an Odoo 18 tree to run it)" | tee -a $$figures; continue; \
+	      fi; \
+	      "$$odoo_py" adversarial/$$suite.py | tee -a $$figures || status=1 ;; \
+	    state_machine) \
+	      cases=$${PROPTEST_CASES:-600}; steps=$${SYNC_SM_STEPS:-16}; \
+	      if PROPTEST_CASES=$$cases SYNC_SM_STEPS=$$steps $(CARGO) test --release --locked -p outlook-runner \
+	          --test state_machine -- --nocapture; then result=passed; else result=FAILED; status=1; fi; \
+	      echo "state_machine: cases=$$cases steps=$$steps faults=429,503,500,lost_response,reset,crash_mid_run" \
+	        "result=$$result (a failure names the lost or duplicated item)" | tee -a $$figures ;; \
+	    hostile) \
+	      log=$$(mktemp); cases=$${PROPTEST_CASES:-20000}; \
+	      if PROPTEST_CASES=$$cases $(CARGO) test --release --locked -p outlook-model --test hostile_graph_json \
+	          --test hostile_odoo_records --test hostile_recurrence_tz --test html_sanitize_props -- --nocapture \
+	          2>&1 | tee $$log && $(CARGO) test --release --locked -p outlook-runner --test hostile -- --nocapture \
+	          2>&1 | tee -a $$log; then :; else status=1; echo "hostile: FAILED" | tee -a $$figures; fi; \
+	      grep -E '^hostile-input: (suite|property)=' $$log >>$$figures || echo "hostile: no figures printed" >>$$figures; \
+	      rm -f $$log ;; \
+	    *) echo "adversarial: unknown suite $$suite" | tee -a $$figures; status=1 ;; \
+	  esac; \
+	done; \
+	echo "== adversarial figures"; cat $$figures; rm -f $$figures; \
+	if [ $$status -ne 0 ]; then echo "make adversarial: a suite FAILED (see above)"; exit 1; fi; \
+	echo "make adversarial: every suite passed"

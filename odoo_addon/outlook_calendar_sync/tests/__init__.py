@@ -1,5 +1,7 @@
 from . import (
     test_access,
+    test_adversarial_faults,
+    test_adversarial_load,
     test_change_tracking,
     test_module_guard,
     test_oauth_http,
@@ -14,6 +16,7 @@ from . import (
     test_sync_hostile,
     test_sync_import,
     test_sync_mails,
+    test_sync_series,
     test_sync_shared_meeting,
     test_ui,
 )

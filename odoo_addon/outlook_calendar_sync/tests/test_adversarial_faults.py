@@ -1,0 +1,301 @@
+"""Faults suite, short form (issue 6, point 1): a few random rounds of edits on both sides while the emulator
+injects faults; afterwards both sides hold every change once. The long form is ``make adversarial``."""
+
+import contextlib
+import functools
+import logging
+import os
+import random
+import threading
+import urllib.request
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+from odoo.tests import tagged
+
+import outlook_sync
+
+from .common import CLIENT_ID, CLIENT_SECRET, EmulatorCase
+from .faults_scenario import FaultScenario, summary_line
+
+_logger = logging.getLogger(__name__)
+
+
+def known_defect(test):
+    """``unittest.expectedFailure`` for Odoo's test runner, which does not honour it: a failure is reported as a
+    skip naming the defect, a pass fails the test so that the marker is removed once the defect is fixed."""
+
+    @functools.wraps(test)
+    def run(self):
+        try:
+            test(self)
+        except AssertionError as error:
+            self.skipTest(f"known defect, still present: {error}")
+        self.fail("known defect fixed: remove @known_defect from this test")
+
+    return run
+
+
+class _WorkerDied(Exception):
+    """Stands for the end of a worker process: its transaction is rolled back, whatever it had done."""
+
+
+class InTransactionHarness:
+    """The scenario inside Odoo's test transaction. A killed worker is simulated: the pass runs in a savepoint
+    while, after a random moment, every further request of the mailbox meets a dropped connection, and the
+    savepoint is rolled back (what PostgreSQL does with the transaction of a process that died). The long form
+    kills a real process with SIGKILL."""
+
+    def __init__(self, env, emulator):
+        self.env = env
+        self.emulator = emulator
+
+    @contextmanager
+    def transaction(self):
+        yield self.env
+        self.env.flush_all()
+
+    def sync_pass(self):
+        self.env["outlook.sync.account"]._cron_sync_all()
+
+    def killed_pass(self, rng, mailbox):
+        self.emulator.configure(service_time_ms=30)
+        delay = rng.uniform(0.02, 0.3)
+        timer = threading.Timer(
+            delay, self.emulator.fault, args=("reset",), kwargs={"count": 10**6, "mailbox": mailbox}
+        )
+        try:
+            with self.env.cr.savepoint():
+                timer.start()
+                self.sync_pass()
+                raise _WorkerDied
+        except _WorkerDied:
+            pass
+        finally:
+            timer.cancel()
+            timer.join()
+            self.emulator.clear_faults()
+        self.env.invalidate_all()
+        return f"connection gone after {delay:.2f}s, transaction rolled back"
+
+
+@tagged("post_install", "-at_install")
+class TestAdversarialFaults(EmulatorCase):
+    def test_random_edits_under_faults_converge_without_loss_or_duplicates(self):
+        seed = int(os.environ.get("ADVERSARIAL_SEED") or random.SystemRandom().randrange(10**6))
+        rounds = int(os.environ.get("ADVERSARIAL_SHORT_RUNS") or 4)
+        # The known defects are left to TestFaultCases, so that this test checks everything else; the long form
+        # (`make adversarial`) does not avoid them.
+        harness = InTransactionHarness(self.env, self.emulator)
+        scenario = FaultScenario(harness, seed, users=2, avoid_known_defects=True)
+        result = scenario.run(rounds)
+        line = summary_line(result)
+        _logger.info(line)
+        detail = "\n".join([line, *result["problems"], *result["notes"]])
+        self.assertGreater(result["items_checked"], 4, detail)
+        self.assertEqual(result["items_lost"], 0, detail)
+        self.assertEqual(result["duplicates"], 0, detail)
+        self.assertEqual(result["retry_after_violations"], 0, detail)
+
+
+@tagged("post_install", "-at_install")
+class TestFaultCases(EmulatorCase):
+    """Single faults the random suite met, one by one, so a failure names its cause."""
+
+    def setUp(self):
+        super().setUp()
+        self.account = self.emulator_account(self.user_a)
+        # Never touched: a side that empties stops the sync (a safety guard, tested elsewhere).
+        self.event(self.user_a, name="Anchor")
+        self.assertEqual(self.account._run_sync().status, "success")
+
+    def sync(self):
+        log = self.account._run_sync()
+        self.assertEqual(log.status, "success", log.message)
+        return log
+
+    def copies(self):
+        return [event for event in self.emulator.events("alice@example.com") if not event.get("isCancelled")]
+
+    def odoo_events(self, name):
+        return self.env["calendar.event"].with_context(active_test=False).search([("name", "=", name)])
+
+    def outlook_delete(self, remote_id):
+        token = self.emulator.token("alice@example.com")
+        request = urllib.request.Request(
+            f"{self.emulator.url}/v1.0/me/events/{remote_id}",
+            method="DELETE",
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        )
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+
+    def test_outlook_deletion_reaches_odoo_after_a_410(self):
+        event = self.event(self.user_a, name="Deleted in Outlook")
+        self.sync()
+        [copy] = [copy for copy in self.copies() if copy["subject"] == "Deleted in Outlook"]
+        self.outlook_delete(copy["id"])
+        self.emulator._call("POST", "delta/expire", {"mailbox": "alice@example.com"})
+        self.sync()
+        self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
+
+    def test_outlook_deletion_reaches_odoo_after_a_sync_reset(self):
+        event = self.event(self.user_a, name="Deleted in Outlook")
+        self.sync()
+        [copy] = [copy for copy in self.copies() if copy["subject"] == "Deleted in Outlook"]
+        self.outlook_delete(copy["id"])
+        self.emulator._call("POST", "delta/expire", {"mailbox": "alice@example.com", "reset": True})
+        self.sync()
+        self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
+
+    # Known defect: the run that creates an Outlook copy reads its delta before creating it, and the emulator's
+    # delta (like Graph's) does not report an item created and deleted since the stored token, so the next run
+    # never hears of the deletion (crates/runner/src/pull.rs confirms only ids a delta reports as removed).
+    @known_defect
+    def test_outlook_deletion_reaches_odoo_after_a_reconnect(self):
+        event = self.event(self.user_a, name="Deleted in Outlook")
+        self.sync()
+        [copy] = [copy for copy in self.copies() if copy["subject"] == "Deleted in Outlook"]
+        self.outlook_delete(copy["id"])
+        self.emulator.oauth(revoke_mailbox="alice@example.com")
+        self.emulator.expire_tokens("alice@example.com")
+        self.assertEqual(self.account._run_sync().status, "failed")
+        self.assertEqual(self.account.state, "reconnect")
+        self.account = self.emulator_account(self.user_a)
+        self.sync()
+        self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
+
+    # Known defect: the run that creates an Outlook copy reads its delta before creating it, and the emulator's
+    # delta (like Graph's) does not report an item created and deleted since the stored token, so the next run
+    # never hears of the deletion (crates/runner/src/pull.rs confirms only ids a delta reports as removed).
+    @known_defect
+    def test_outlook_deletion_reaches_odoo(self):
+        event = self.event(self.user_a, name="Deleted in Outlook")
+        self.sync()
+        [copy] = [copy for copy in self.copies() if copy["subject"] == "Deleted in Outlook"]
+        self.outlook_delete(copy["id"])
+        self.sync()
+        self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
+
+    # Known defect: the run that creates an Outlook copy reads its delta before creating it, and the emulator's
+    # delta (like Graph's) does not report an item created and deleted since the stored token, so the next run
+    # never hears of the deletion (crates/runner/src/pull.rs confirms only ids a delta reports as removed).
+    @known_defect
+    def test_outlook_deletion_reaches_odoo_on_a_full_pass(self):
+        event = self.event(self.user_a, name="Deleted in Outlook")
+        self.sync()
+        [copy] = [copy for copy in self.copies() if copy["subject"] == "Deleted in Outlook"]
+        self.outlook_delete(copy["id"])
+        self.account.sudo().full_sync_needed = True
+        self.sync()
+        self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
+
+    def seen_copy(self, name):
+        """An Odoo event whose Outlook copy a later run's delta has seen (so not the fresh-copy defect)."""
+        event = self.event(self.user_a, name=name)
+        self.sync()
+        self.sync()
+        [copy] = [copy for copy in self.copies() if copy["subject"] == name]
+        return event, copy
+
+    def test_outlook_deletion_of_a_seen_copy_reaches_odoo_on_a_full_pass(self):
+        event, copy = self.seen_copy("Deleted in Outlook")
+        self.outlook_delete(copy["id"])
+        self.account.sudo().full_sync_needed = True
+        self.sync()
+        self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
+
+    def test_outlook_deletion_of_a_seen_copy_reaches_odoo_after_a_reconnect(self):
+        event, copy = self.seen_copy("Deleted in Outlook")
+        self.outlook_delete(copy["id"])
+        self.emulator.oauth(revoke_mailbox="alice@example.com")
+        self.emulator.expire_tokens("alice@example.com")
+        self.assertEqual(self.account._run_sync().status, "failed")
+        self.account = self.emulator_account(self.user_a)
+        self.sync()
+        self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
+
+    def killed_run(self):
+        """A run whose worker dies once its Outlook writes are done: PostgreSQL rolls its transaction back."""
+        with contextlib.suppress(_WorkerDied), self.env.cr.savepoint():
+            self.account._run_sync()
+            raise _WorkerDied
+        self.env.invalidate_all()
+
+    # Known defect: the killed run's PATCH reached Outlook but its new link did not reach the database, so the next
+    # run takes the echo of its own edit for an Outlook change, and "a change beats a deletion" undoes the deletion.
+    @known_defect
+    def test_odoo_deletion_after_a_killed_run_that_sent_an_edit(self):
+        event, _copy = self.seen_copy("Edited, then deleted in Odoo")
+        event.name = "Edited in Odoo"
+        self.killed_run()
+        self.assertEqual([c["subject"] for c in self.copies()].count("Edited in Odoo"), 1, "the edit reached Outlook")
+        event.unlink()
+        self.sync()
+        self.sync()
+        self.assertFalse(self.odoo_events("Edited in Odoo"), "deleted in Odoo: it does not come back")
+        self.assertNotIn("Edited in Odoo", [c["subject"] for c in self.copies()], "and it is gone from Outlook")
+
+    def test_archive_after_a_sync_reset_leaves_one_archived_event(self):
+        self.emulator.seed("alice@example.com", [_graph_event("Made in Outlook")])
+        self.sync()
+        event = self.odoo_events("Made in Outlook")
+        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        self.sync()
+        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        event.active = False
+        self.emulator._call("POST", "delta/expire", {"mailbox": "alice@example.com", "reset": True})
+        self.sync()
+        self.sync()
+        events = self.odoo_events("Made in Outlook")
+        self.assertEqual(events.mapped("active"), [False], "one event, archived")
+        self.assertEqual([copy["subject"] for copy in self.copies()], ["Anchor"], "archived: cancelled in Outlook")
+
+    def outlook_create(self, subject):
+        tokens = self.emulator.token("alice@example.com")
+        config = outlook_sync.GraphConfig(
+            CLIENT_ID, CLIENT_SECRET, "http://localhost/x", login_url=self.emulator.url, graph_url=self.emulator.url
+        )
+        expires = datetime.now(timezone.utc) + timedelta(hours=1)
+        client = outlook_sync.GraphClient(
+            config, outlook_sync.Tokens(tokens["access_token"], tokens["refresh_token"], expires)
+        )
+        client.create_event(_graph_event(subject), "7f1c2e9a-0000-4000-8000-000000000001")
+
+    def test_archive_of_an_event_made_in_outlook_after_a_410(self):
+        self.outlook_create("Made in Outlook")
+        self.sync()
+        event = self.odoo_events("Made in Outlook")
+        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        self.sync()
+        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        event.active = False
+        self.emulator._call("POST", "delta/expire", {"mailbox": "alice@example.com"})
+        self.sync()
+        self.sync()
+        events = self.odoo_events("Made in Outlook")
+        self.assertEqual(events.mapped("active"), [False], "one event, archived")
+        self.assertEqual([copy["subject"] for copy in self.copies()], ["Anchor"], "archived: cancelled in Outlook")
+
+    def test_archive_after_a_410_leaves_one_archived_event(self):
+        self.emulator.seed("alice@example.com", [_graph_event("Made in Outlook")])
+        self.sync()
+        event = self.odoo_events("Made in Outlook")
+        self.assertEqual(len(event), 1)
+        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        event.active = False
+        self.emulator._call("POST", "delta/expire", {"mailbox": "alice@example.com"})
+        self.sync()
+        self.sync()
+        events = self.odoo_events("Made in Outlook")
+        self.assertEqual(events.mapped("active"), [False], "one event, archived")
+        self.assertEqual([copy["subject"] for copy in self.copies()], ["Anchor"], "archived: cancelled in Outlook")
+
+
+def _graph_event(subject):
+    start = datetime.now().replace(microsecond=0, second=0, minute=0) + timedelta(days=4)
+
+    def at(moment):
+        return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+
+    return {"subject": subject, "start": at(start), "end": at(start + timedelta(hours=1))}

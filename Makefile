@@ -44,8 +44,8 @@ test-python: develop
 	$(PY) -m pytest -q
 
 lint-python: venv
-	$(VENV)/bin/ruff check python tests odoo_addon
-	$(VENV)/bin/ruff format --check python tests odoo_addon
+	$(VENV)/bin/ruff check python tests odoo_addon bench adversarial
+	$(VENV)/bin/ruff format --check python tests odoo_addon bench adversarial
 
 ## The hand-written stub must match the compiled module.
 stubtest: develop

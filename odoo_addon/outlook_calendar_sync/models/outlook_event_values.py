@@ -186,21 +186,62 @@ def _categories(env, names):
     return types
 
 
-def _people(env, values, user):
+class Lookups:
+    """Users, partners, alarms and event types found (or created) during one run, by key: importing a calendar asks
+    for the same few addresses thousands of times. ``forget()`` after a savepoint rolls back: what it created is
+    gone."""
+
+    def __init__(self, env):
+        self.env = env
+        self._found = {}
+
+    def forget(self):
+        self._found.clear()
+
+    def _get(self, key, find):
+        if key not in self._found:
+            self._found[key] = find()
+        return self._found[key]
+
+    def user(self, email):
+        return self._get(
+            ("user", email), lambda: self.env["res.users"].search([("email_normalized", "=", email)], limit=1)
+        )
+
+    def partner(self, email, name):
+        normalized = email_normalize(email or "")
+        if not normalized:
+            return self.env["res.partner"]
+        return self._get(("partner", normalized), lambda: _partner(self.env, normalized, name))
+
+    def alarms(self, minutes_list):
+        alarms = self.env["calendar.alarm"]
+        for minutes in minutes_list:
+            alarms |= self._get(("alarm", minutes), lambda minutes=minutes: _alarms(self.env, [minutes]))
+        return alarms
+
+    def categories(self, names):
+        types = self.env["calendar.event.type"]
+        for name in names:
+            types |= self._get(("category", name), lambda name=name: _categories(self.env, [name]))
+        return types
+
+
+def _people(values, user, lookups):
     """(organizer user, partners, {partner_id: state}) for the engine's values in ``user``'s mailbox."""
     organizer_email = email_normalize(values.get("organizer_email") or "") or values.get("organizer_email")
     if values.get("is_organizer"):
         organizer = user
     elif organizer_email:
-        organizer = env["res.users"].search([("email_normalized", "=", organizer_email)], limit=1)
+        organizer = lookups.user(organizer_email)
     else:
-        organizer = env["res.users"]
+        organizer = user.browse()
     partners = organizer.partner_id
     if not organizer and organizer_email:
-        partners |= _partner(env, organizer_email, None)
+        partners |= lookups.partner(organizer_email, None)
     states = {}
     for attendee in values.get("attendees") or []:
-        partner = _partner(env, attendee.get("email"), attendee.get("name"))
+        partner = lookups.partner(attendee.get("email"), attendee.get("name"))
         if partner:
             partners |= partner
             if attendee.get("state") in ATTENDEE_STATES:
@@ -239,10 +280,12 @@ def _zone(name):
     return name if name in pytz.all_timezones_set else False
 
 
-def write_values(env, values, user):
+def write_values(env, values, user, lookups=None):
     """Odoo field values for the engine's ``values`` of an event in ``user``'s mailbox, plus the attendee
-    states to set once the attendees exist: ``(vals, {partner_id: state})``."""
-    organizer, organizer_email, partners, states = _people(env, values, user)
+    states to set once the attendees exist: ``(vals, {partner_id: state})``. ``lookups`` (a :class:`Lookups`)
+    shares the searches of a whole run."""
+    lookups = lookups or Lookups(env)
+    organizer, organizer_email, partners, states = _people(values, user, lookups)
     vals = {
         # PostgreSQL cannot store NUL characters, and they mean nothing in a title.
         "name": (values.get("name") or "").replace("\x00", ""),
@@ -255,8 +298,8 @@ def write_values(env, values, user):
         "user_id": organizer.id or False,
         "outlook_organizer_email": False if organizer else (organizer_email or False),
         "partner_ids": [fields.Command.set(partners.ids)],
-        "alarm_ids": [fields.Command.set(_alarms(env, values.get("alarm_minutes") or []).ids)],
-        "categ_ids": [fields.Command.set(_categories(env, values.get("categories") or []).ids)],
+        "alarm_ids": [fields.Command.set(lookups.alarms(values.get("alarm_minutes") or []).ids)],
+        "categ_ids": [fields.Command.set(lookups.categories(values.get("categories") or []).ids)],
         "active": values.get("active", True),
         **_time_values(values),
     }

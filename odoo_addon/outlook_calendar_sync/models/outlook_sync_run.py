@@ -17,7 +17,7 @@ from odoo.exceptions import UserError
 import outlook_sync
 
 from .calendar_event import APPLYING_CONTEXT_KEY
-from .outlook_event_values import apply_deleted_dates, event_values, series_base, write_values
+from .outlook_event_values import Lookups, apply_deleted_dates, event_values, series_base, write_values
 from .outlook_sync_account import TRACKING_STATES
 
 _logger = logging.getLogger(__name__)
@@ -30,6 +30,16 @@ WINDOW_FUTURE = timedelta(days=365)
 CREATE_BATCH = 100
 # How many failures, conflicts and unsupported items the log message spells out (the counts are always given).
 MESSAGE_DETAILS = 20
+
+
+class Applying:
+    """What applying one run's Odoo writes carries along: the state to complete, counts, failures, lookups."""
+
+    def __init__(self, state, lookups):
+        self.state = state
+        self.lookups = lookups
+        self.applied = Counter()
+        self.failures = []
 
 
 class TokenKeeper:
@@ -276,7 +286,6 @@ class OutlookSyncAccount(models.Model):
         alarms and followers for all of them at once); a batch Odoo refuses is retried one event at a time, each
         on its own savepoint, so that one refused write never undoes the others. Returns (counts per action,
         failures as readable lines)."""
-        state = result["state"]
         Event = (
             self.env["calendar.event"]
             .sudo()
@@ -290,30 +299,29 @@ class OutlookSyncAccount(models.Model):
                 **{APPLYING_CONTEXT_KEY: True},
             )
         )
-        applied = Counter()
-        failures = []
+        applying = Applying(result["state"], Lookups(Event.env))
         ops = result["local_ops"]
         # Single events in batches; a series goes alone (Odoo expands it, and its occurrences need their own care).
         singles = [op for op in ops if op["action"] == "create" and not (op["values"] or {}).get("recurrence")]
         for start in range(0, len(singles), CREATE_BATCH):
             chunk = singles[start : start + CREATE_BATCH]
-            if self._create_batch(Event, chunk, state):
-                applied["create"] += len(chunk)
+            if self._create_batch(Event, chunk, applying):
+                applying.applied["create"] += len(chunk)
             else:
                 for op in chunk:
-                    self._apply_one(Event, op, state, applied, failures)
+                    self._apply_one(Event, op, applying)
         batched = {id(op) for op in singles}
         for op in ops:
             if id(op) not in batched:
-                self._apply_one(Event, op, state, applied, failures)
-        return applied, failures
+                self._apply_one(Event, op, applying)
+        return applying.applied, applying.failures
 
-    def _create_batch(self, Event, ops, state):
+    def _create_batch(self, Event, ops, applying):
         """Creates the events of ``ops`` in one ``create``; False (nothing kept) if Odoo refuses any of them."""
         user = self.user_id
         try:
             with self.env.cr.savepoint():
-                prepared = [write_values(Event.env, op["values"], user) for op in ops]
+                prepared = [write_values(Event.env, op["values"], user, applying.lookups) for op in ops]
                 events = Event.create([vals for vals, _states in prepared])
                 links = []
                 for event, (_vals, states), op in zip(events, prepared, ops, strict=True):
@@ -321,23 +329,25 @@ class OutlookSyncAccount(models.Model):
                     if op.get("link") is not None:
                         links.append(self._link_for(event, op["link"]))
         except Exception:  # retried one by one, where the refusal is reported for its own event
+            applying.lookups.forget()
             _logger.info(
                 "Outlook sync of %s: a batch of %s creates was refused, retrying one by one", user.login, len(ops)
             )
             return False
-        state["links"].extend(links)
+        applying.state["links"].extend(links)
         return True
 
-    def _apply_one(self, Event, op, state, applied, failures):
+    def _apply_one(self, Event, op, applying):
         try:
             with self.env.cr.savepoint():
-                event = self._apply_local_op(Event, op)
+                event = self._apply_local_op(Event, op, applying.lookups)
                 if op.get("link") is not None:
-                    state["links"].append(self._link_for(event, op["link"]))
-            applied[op["action"]] += 1
+                    applying.state["links"].append(self._link_for(event, op["link"]))
+            applying.applied[op["action"]] += 1
         except Exception as error:  # any refusal by Odoo: reported, retried next run
+            applying.lookups.forget()
             label = (op.get("values") or {}).get("name") or op.get("remote_id") or op.get("local_id")
-            failures.append(
+            applying.failures.append(
                 self.env._(
                     "Odoo %(action)s of %(label)s failed: %(error)s", action=op["action"], label=label, error=error
                 )
@@ -345,13 +355,13 @@ class OutlookSyncAccount(models.Model):
             _logger.warning(
                 "Outlook sync of %s: Odoo %s of %s failed", self.user_id.login, op["action"], label, exc_info=True
             )
-            self._keep_unapplied(state, op)
+            self._keep_unapplied(applying.state, op)
 
-    def _apply_local_op(self, Event, op):
+    def _apply_local_op(self, Event, op, lookups):
         user = self.user_id
         action = op["action"]
         if action == "create":
-            vals, states = write_values(Event.env, op["values"], user)
+            vals, states = write_values(Event.env, op["values"], user, lookups)
             event = Event.create(vals)
             apply_deleted_dates(event, op["values"])
             self._set_attendee_states(event, states)
@@ -368,7 +378,7 @@ class OutlookSyncAccount(models.Model):
             return event.browse()
         if not event:
             raise UserError(self.env._("the Odoo event %(id)s no longer exists", id=op["local_id"]))
-        vals, states = write_values(Event.env, op["values"], user)
+        vals, states = write_values(Event.env, op["values"], user, lookups)
         changed = _changed_values(event, vals)
         if changed:
             if event.recurrency:

@@ -269,9 +269,26 @@ def _time_values(values):
 
 
 def _recurrence_values(recurrence):
-    vals = {"recurrency": True, **{name: recurrence.get(name) or False for name in RECURRENCE_FIELDS}}
-    for name in WEEKDAY_FIELDS:
-        vals[name] = bool(recurrence.get(name))
+    """Odoo's recurrence fields for ``recurrence``, only those its rule uses: Odoo keeps defaults in the others
+    (a weekly rule still has a ``month_by``), and writing them would change nothing but look like a change."""
+    vals = {
+        "recurrency": True,
+        "rrule_type": recurrence.get("rrule_type"),
+        "interval": recurrence.get("interval") or 1,
+        "end_type": recurrence.get("end_type"),
+    }
+    if vals["end_type"] == "count":
+        vals["count"] = recurrence.get("count")
+    elif vals["end_type"] == "end_date":
+        vals["until"] = recurrence.get("until")
+    if vals["rrule_type"] == "weekly":
+        vals.update({name: bool(recurrence.get(name)) for name in WEEKDAY_FIELDS})
+    elif vals["rrule_type"] == "monthly":
+        vals["month_by"] = recurrence.get("month_by")
+        if vals["month_by"] == "date":
+            vals["day"] = recurrence.get("day")
+        else:
+            vals.update(byday=recurrence.get("byday"), weekday=recurrence.get("weekday"))
     return vals
 
 

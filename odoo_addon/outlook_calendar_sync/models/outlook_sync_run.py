@@ -17,7 +17,14 @@ from odoo.exceptions import UserError
 import outlook_sync
 
 from .calendar_event import APPLYING_CONTEXT_KEY
-from .outlook_event_values import Lookups, apply_deleted_dates, event_values, series_base, write_values
+from .outlook_event_values import (
+    RECURRENCE_FIELDS,
+    Lookups,
+    apply_deleted_dates,
+    event_values,
+    series_base,
+    write_values,
+)
 from .outlook_sync_account import TRACKING_STATES
 
 _logger = logging.getLogger(__name__)
@@ -25,6 +32,10 @@ _logger = logging.getLogger(__name__)
 # The window of a first read, as the engine's own default: what a calendar user looks back on and plans ahead.
 WINDOW_PAST = timedelta(days=30)
 WINDOW_FUTURE = timedelta(days=365)
+# Fields whose change reshapes a series in Odoo (its times, its rule): written through its base event's "all events".
+SERIES_SHAPE_FIELDS = frozenset(
+    {"start", "stop", "start_date", "stop_date", "allday", "event_tz", "recurrency", "active", *RECURRENCE_FIELDS}
+)
 # New events created by one ``create``: large enough to share Odoo's per-call work, small enough that a refused
 # batch costs little to redo one by one.
 CREATE_BATCH = 100
@@ -380,7 +391,11 @@ class OutlookSyncAccount(models.Model):
             raise UserError(self.env._("the Odoo event %(id)s no longer exists", id=op["local_id"]))
         vals, states = write_values(Event.env, op["values"], user, lookups)
         changed = _changed_values(event, vals)
-        if changed:
+        if changed and event.recurrency and not (SERIES_SHAPE_FIELDS & changed.keys()):
+            # A series renamed, moved to another room...: Odoo's "all events" update would re-create every
+            # occurrence (new ids, new attendees) for that; writing the field on each occurrence is what it means.
+            event.recurrence_id.calendar_event_ids.filtered("active").write(changed)
+        elif changed:
             if event.recurrency:
                 changed["recurrence_update"] = "all_events"
             event.write(changed)

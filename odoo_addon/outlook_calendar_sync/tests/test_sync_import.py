@@ -119,6 +119,23 @@ class TestSyncImport(EmulatorCase):
         self.assertEqual(len(base.recurrence_id.calendar_event_ids), 5)
         again = self.sync()
         self.assertEqual((again.outlook_updated, again.odoo_updated), (0, 0), again.message)
+        # Renamed in Outlook: every occurrence is renamed in place, none re-created.
+        occurrences = base.recurrence_id.calendar_event_ids
+        [master] = [event for event in self.emulator.events(ALICE) if event["subject"] == "Weekly sync"]
+        self.client().update_event(master["id"], {"subject": "Weekly sync (renamed)"})
+        log = self.sync()
+        self.assertEqual(log.odoo_updated, 1, log.message)
+        self.assertEqual(base.recurrence_id.calendar_event_ids, occurrences, "the same five events")
+        self.assertEqual(set(occurrences.mapped("name")), {"Weekly sync (renamed)"})
+        self.assertEqual(self.sync().outlook_updated, 0)
+
+    def client(self):
+        return outlook_sync.GraphClient(
+            self.env["outlook.sync.config"]._graph_config(),
+            outlook_sync.Tokens(
+                self.emulator.token(ALICE)["access_token"], None, datetime.now().astimezone() + timedelta(hours=1)
+            ),
+        )
 
     def test_series_created_in_odoo_is_one_outlook_series(self):
         self.env["calendar.event"].with_user(self.user_a).create(

@@ -3,7 +3,7 @@
 //! [`run`] drives the sans-IO engine (`outlook_engine`) the way its caller contract asks:
 //!
 //! 1. **Pull** Outlook: one calendarView delta round from the stored link (a full round over the
-//!    window on the first run or after `410`), its delta link kept from *before* any write.
+//!    window on the first run or after `410`), its delta link read *before* any write.
 //!    Occurrences are collapsed to their series master (each master read once, in `$batch`), so a
 //!    series is one item on each side and its edits are one PATCH to the master. A master's
 //!    deleted occurrences (`cancelledOccurrences`) are part of the series' content
@@ -32,6 +32,19 @@
 //!    one cancellation of that occurrence to each attendee); a series whose occurrence could not be
 //!    deleted fails and is sent again next run. The ids deleted go to
 //!    [`SyncState::deleted_remote`], so their echo in the next delta costs nothing.
+//!
+//!    **Echo round.** When anything was sent, one more delta round from the link read before the
+//!    writes reads them back, and its link is stored instead when it holds nothing but our own
+//!    writes: the ids created or updated with the content hash Outlook answered, occurrences of
+//!    a series we wrote no newer than the master's `lastModifiedDateTime` we got back (the master
+//!    is not read again), and `@removed` of ids we deleted. The next run then starts after our
+//!    writes: an idle run costs one request, and an event this run created that a person deletes
+//!    before the next run is reported removed (the link read before the write never saw it).
+//!    Anything else in the round (a person's change since the pull) discards it whole, and the
+//!    link read before the writes is stored, as when the round fails (throttled, `410`, error);
+//!    the round never fails the run, and the ids this run created go to
+//!    [`SyncState::pending_remote`], so one deleted before the next run is still read as deleted.
+//!    Its requests count in [`Report::requests`].
 //! 4. **Return** the Odoo writes ([`LocalWrite`]), the new [`SyncState`] and a [`Report`] (counts per
 //!    side, failures with reasons, conflicts with the losing content, mails Outlook sends, requests).
 //!
@@ -117,6 +130,7 @@
 //!   attendees are kept when the organizer's version is written back.
 
 mod attendee;
+mod echo;
 mod error;
 mod identity;
 mod local;

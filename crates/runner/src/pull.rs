@@ -27,7 +27,7 @@ pub(crate) struct RemoteView {
     pub(crate) listing: Listing<RemoteItem>,
     /// The content of every event read this run, by id.
     pub(crate) events: HashMap<String, Event>,
-    /// The new delta link (read before any write, as the engine requires).
+    /// The new delta link, read before any write (the echo round may move it past our writes).
     pub(crate) delta_link: String,
     /// Ids that could not be read: listed again next run.
     pub(crate) held: Vec<String>,

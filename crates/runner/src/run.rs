@@ -11,6 +11,7 @@ use outlook_model::Event;
 use outlook_model::odoo::OdooEvent;
 
 use crate::attendee;
+use crate::echo::{OwnWrites, echo_round};
 use crate::error::RunError;
 use crate::local::{LocalView, first_sync_allows, local_values, read_local, without};
 use crate::output::{
@@ -210,6 +211,24 @@ pub async fn run(
             outcome: item.outcome.clone(),
         });
     }
+    let (delta_link, unconfirmed) = match own_writes(&prepared, &pushed.outcomes, &deleted_remote) {
+        Some(own) => match echo_round(
+            client,
+            &remote.delta_link,
+            &own,
+            &options.mailbox,
+            &mut report,
+        )
+        .await
+        {
+            Some(link) => (link, Vec::new()),
+            // The link read before the writes never saw this run's creates: one a person deletes
+            // before the next run would never be reported removed. The next run reads them by id
+            // (those its delta lists as changed cost nothing more).
+            None => (remote.delta_link, created(&planned, &pushed.outcomes)),
+        },
+        None => (remote.delta_link, Vec::new()),
+    };
     let applied = apply_results(&planned, &reports).map_err(|source| RunError::Apply {
         mailbox: options.mailbox.clone(),
         source,
@@ -254,6 +273,7 @@ pub async fn run(
 
     let mut pending_remote = applied.retry_remote;
     pending_remote.extend(remote.held);
+    pending_remote.extend(unconfirmed);
     pending_remote.sort_unstable();
     pending_remote.dedup();
     let mut retry_local: Vec<i64> = applied
@@ -276,7 +296,7 @@ pub async fn run(
     Ok(RunOutput {
         local_ops,
         state: SyncState {
-            delta_link: Some(remote.delta_link),
+            delta_link: Some(delta_link),
             links: new_links,
             pending_remote,
             excluded_local,
@@ -285,6 +305,43 @@ pub async fn run(
         retry_local,
         report,
     })
+}
+
+/// What this run wrote to Outlook, when it sent anything: the echo round reads it back.
+fn own_writes(
+    prepared: &[Prepared],
+    outcomes: &[Outcome],
+    deleted: &[String],
+) -> Option<OwnWrites> {
+    if !prepared.iter().any(Prepared::sends) {
+        return None;
+    }
+    let mut own = OwnWrites {
+        deleted: deleted.iter().cloned().collect(),
+        ..OwnWrites::default()
+    };
+    for (item, outcome) in prepared.iter().zip(outcomes) {
+        if let (true, Outcome::Written(written)) = (item.sends(), outcome) {
+            own.hashes.insert(written.id.clone(), written.hash.clone());
+            if let Some(modified) = written.modified_at {
+                own.modified.insert(written.id.clone(), modified);
+            }
+        }
+    }
+    Some(own)
+}
+
+/// The Outlook ids of the events this run created.
+fn created(planned: &Plan, outcomes: &[Outcome]) -> Vec<String> {
+    planned
+        .remote_ops()
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(op, outcome)| match (op, outcome) {
+            (RemoteOp::Create { .. }, Outcome::Written(item)) => Some(item.id.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// An event created under a later id of a create's `transactionId` chain (see

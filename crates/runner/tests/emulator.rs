@@ -2444,3 +2444,253 @@ async fn moving_a_series_with_a_deleted_occurrence_deletes_it_again() {
     let idle = odoo.sync(&env, &options()).await;
     assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
 }
+
+/// A weekly Odoo series of `count` Mondays from 2026-06-01.
+fn weekly_series(name: &str, count: u32) -> OdooEvent {
+    let mut series = odoo_event(
+        name,
+        "2026-06-01 08:00:00",
+        "2026-06-01 08:30:00",
+        &["ann@fabrikam.com"],
+    );
+    series.recurrence = Some(
+        serde_json::from_value(json!({
+            "rrule_type": "weekly", "interval": 1, "end_type": "count", "count": count, "mon": true
+        }))
+        .unwrap(),
+    );
+    series
+}
+
+/// The run that creates an event reads its own write back, so a person deleting that event in
+/// Outlook before the next run is seen: the next run's delta reports it removed.
+#[tokio::test]
+async fn an_event_this_run_created_and_a_person_deleted_is_deleted_in_odoo() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    env.seed(vec![graph_event(
+        "Keep me",
+        "2026-06-09T11:00:00",
+        "2026-06-09T12:00:00",
+    )])
+    .await;
+    let local = odoo.add(odoo_event(
+        "Odoo review",
+        "2026-06-03 08:00:00",
+        "2026-06-03 09:00:00",
+        &["ann@fabrikam.com"],
+    ));
+    let first = odoo.sync(&env, &options()).await;
+    assert_eq!(first.report.remote.created, 1, "{:?}", first.report);
+    let remote = linked_remote(&odoo, local).unwrap();
+
+    env.delete_in_outlook(&remote).await;
+    let output = odoo.sync(&env, &options()).await;
+    assert_eq!(output.local_ops.len(), 1, "{:?}", output.report);
+    assert_eq!(output.local_ops[0].action, LocalAction::Delete);
+    assert_eq!(output.local_ops[0].local_id, Some(local));
+    assert!(!odoo.records.contains_key(&local));
+    assert!(
+        odoo.state
+            .links
+            .iter()
+            .all(|l| l.status.remote_id != remote)
+    );
+}
+
+/// After a run that pushed singles and a series, a run with nothing changed on either side reads
+/// one empty delta page: our own writes (the series' occurrences included) were read back by the
+/// run that made them.
+#[tokio::test]
+async fn the_run_after_a_push_reads_one_empty_delta_page() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    for day in 2..=6 {
+        odoo.add(odoo_event(
+            &format!("Single {day}"),
+            &format!("2026-06-0{day} 13:00:00"),
+            &format!("2026-06-0{day} 14:00:00"),
+            &["ann@fabrikam.com"],
+        ));
+    }
+    odoo.add(weekly_series("Weekly sync", 10));
+    let first = odoo.sync(&env, &options()).await;
+    assert_eq!(first.report.remote.created, 6, "{:?}", first.report);
+    assert!(first.report.failures.is_empty(), "{:?}", first.report);
+
+    env.reset_counters().await;
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert!(idle.local_ops.is_empty());
+    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+    let requests = env.requests().await;
+    assert_eq!(requests["total"], 1, "{requests}");
+
+    // Updates and deletions are read back too.
+    let ids: Vec<i64> = odoo.records.keys().copied().collect();
+    odoo.records.get_mut(&ids[0]).unwrap().name = Some("Single 2 (moved)".into());
+    odoo.records.remove(&ids[1]);
+    let output = odoo.sync(&env, &options()).await;
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    assert_eq!(output.report.remote.deleted, 1, "{:?}", output.report);
+    env.reset_counters().await;
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+}
+
+/// A person's Outlook edit that lands between a run's pull and its read-back of its own writes is
+/// not ours: the read-back is discarded, and the next run still carries the edit to Odoo. An
+/// event that run created, deleted in Outlook before the next run, is still seen as deleted.
+#[tokio::test]
+async fn an_outlook_edit_made_during_the_push_reaches_the_next_run() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (local, remote) = synced_pair(&env, &mut odoo).await;
+    let lunch = linked_local(&odoo, &remote).unwrap();
+
+    odoo.records.get_mut(&local).unwrap().name = Some("Odoo review v2".into());
+    let fresh = odoo.add(odoo_event(
+        "Fresh",
+        "2026-06-04 08:00:00",
+        "2026-06-04 09:00:00",
+        &[],
+    ));
+    // Every request takes 200 ms: the person's edit, sent as soon as the run's PATCH reaches the
+    // emulator, is applied after the run's pull and before its read-back.
+    env.control(
+        reqwest::Method::PUT,
+        "/_emulator/config",
+        json!({"service_time_ms": 200}),
+    )
+    .await;
+    env.reset_counters().await;
+    let person = async {
+        loop {
+            let requests = env.requests().await;
+            if requests["by_route"]["PATCH /v1.0/me/events/{id}"].as_u64() == Some(1) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        env.patch_in_outlook(&remote, json!({"subject": "Outlook lunch (moved)"}))
+            .await;
+        std::time::Instant::now()
+    };
+    let (output, edited) = tokio::join!(
+        async {
+            let output = odoo.sync(&env, &options()).await;
+            (output, std::time::Instant::now())
+        },
+        person
+    );
+    let ((output, finished), edited) = (output, edited);
+    assert!(edited < finished, "the edit was not made during the run");
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    assert_eq!(output.report.remote.created, 1, "{:?}", output.report);
+    assert!(output.local_ops.is_empty(), "{:?}", output.local_ops);
+    env.delete_in_outlook(&linked_remote(&odoo, fresh).unwrap())
+        .await;
+
+    env.control(
+        reqwest::Method::PUT,
+        "/_emulator/config",
+        json!({"service_time_ms": 0}),
+    )
+    .await;
+    let next = odoo.sync(&env, &options()).await;
+    let mut writes: Vec<_> = next
+        .local_ops
+        .iter()
+        .map(|w| (w.action, w.local_id))
+        .collect();
+    writes.sort_by_key(|(_, id)| *id);
+    assert_eq!(
+        writes,
+        [
+            (LocalAction::Update, Some(lunch)),
+            (LocalAction::Delete, Some(fresh))
+        ],
+        "{:?}",
+        next.report
+    );
+    assert_eq!(
+        odoo.records[&lunch].name.as_deref(),
+        Some("Outlook lunch (moved)")
+    );
+    // Our own PATCH, read again with the edit, is no change.
+    assert!(
+        next.report
+            .planned
+            .iter()
+            .all(|op| op.local_id != Some(local.to_string()))
+    );
+}
+
+/// The read-back of a run's writes failing (here every delta request answering 500) does not fail
+/// the run: the link read before the writes is kept, and the next run reads the writes instead
+/// (for a series: its occurrences, then its master, once).
+#[tokio::test]
+async fn a_failed_read_back_keeps_the_link_read_before_the_writes() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    env.seed(vec![graph_event(
+        "Keep me",
+        "2026-06-09T11:00:00",
+        "2026-06-09T12:00:00",
+    )])
+    .await;
+    let series = odoo.add(weekly_series("Weekly sync", 5));
+    odoo.sync(&env, &options()).await;
+
+    odoo.records.get_mut(&series).unwrap().name = Some("Weekly sync (new room)".into());
+    // The delta requests fail from the moment the run's PATCH reaches the emulator, each request
+    // taking 200 ms, so the run's pull is untouched and its read-back fails.
+    env.control(
+        reqwest::Method::PUT,
+        "/_emulator/config",
+        json!({"service_time_ms": 200}),
+    )
+    .await;
+    env.reset_counters().await;
+    let break_delta = async {
+        loop {
+            let requests = env.requests().await;
+            if requests["by_route"]["PATCH /v1.0/me/events/{id}"].as_u64() == Some(1) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        env.control(
+            reqwest::Method::POST,
+            "/_emulator/faults",
+            json!({"kind": "error", "status": 500, "method": "GET", "path_contains": "delta", "count": 10}),
+        )
+        .await;
+    };
+    let run_options = options();
+    let (output, ()) = tokio::join!(odoo.sync(&env, &run_options), break_delta);
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    let faults = env
+        .control(reqwest::Method::GET, "/_emulator/faults", Value::Null)
+        .await;
+    assert!(
+        faults["faults"][0]["count"].as_u64().unwrap() < 10,
+        "the read-back did not hit the fault: {faults}"
+    );
+
+    env.clear_faults().await;
+    env.control(
+        reqwest::Method::PUT,
+        "/_emulator/config",
+        json!({"service_time_ms": 0}),
+    )
+    .await;
+    env.reset_counters().await;
+    let next = odoo.sync(&env, &options()).await;
+    assert!(next.report.planned.is_empty(), "{:?}", next.report.planned);
+    assert_eq!(next.report.requests, 2, "{:?}", next.report);
+    let idle = odoo.sync(&env, &options()).await;
+    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+}

@@ -148,10 +148,6 @@ class TestFaultCases(EmulatorCase):
         self.sync()
         self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
 
-    # Known defect: the run that creates an Outlook copy reads its delta before creating it, and the emulator's
-    # delta (like Graph's) does not report an item created and deleted since the stored token, so the next run
-    # never hears of the deletion (crates/runner/src/pull.rs confirms only ids a delta reports as removed).
-    @known_defect
     def test_outlook_deletion_reaches_odoo_after_a_reconnect(self):
         event = self.event(self.user_a, name="Deleted in Outlook")
         self.sync()
@@ -165,10 +161,6 @@ class TestFaultCases(EmulatorCase):
         self.sync()
         self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
 
-    # Known defect: the run that creates an Outlook copy reads its delta before creating it, and the emulator's
-    # delta (like Graph's) does not report an item created and deleted since the stored token, so the next run
-    # never hears of the deletion (crates/runner/src/pull.rs confirms only ids a delta reports as removed).
-    @known_defect
     def test_outlook_deletion_reaches_odoo(self):
         event = self.event(self.user_a, name="Deleted in Outlook")
         self.sync()
@@ -177,10 +169,6 @@ class TestFaultCases(EmulatorCase):
         self.sync()
         self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
 
-    # Known defect: the run that creates an Outlook copy reads its delta before creating it, and the emulator's
-    # delta (like Graph's) does not report an item created and deleted since the stored token, so the next run
-    # never hears of the deletion (crates/runner/src/pull.rs confirms only ids a delta reports as removed).
-    @known_defect
     def test_outlook_deletion_reaches_odoo_on_a_full_pass(self):
         event = self.event(self.user_a, name="Deleted in Outlook")
         self.sync()

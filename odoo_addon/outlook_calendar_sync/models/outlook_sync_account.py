@@ -262,7 +262,9 @@ class OutlookSyncAccount(models.Model):
             ("partner_ids", "in", self.user_id.partner_id.ids),
         ]
         if self.next_sync_mode == "new" and self.sync_from:
-            domain = [*domain, ("create_date", ">=", self.sync_from)]
+            # Strictly after: sync_from is kept to the second, create_date to the microsecond, and an event made in
+            # the very second of the reset was made before it.
+            domain = [*domain, ("create_date", ">", self.sync_from)]
         return domain
 
     # -- the sync run ----------------------------------------------------------------------------------------

@@ -31,7 +31,9 @@
 //!   of what was sent, so the echo of our own write in the next delta is no change.
 //! - **Deltas**: after a committed run, a delta must contain everything changed since the listing
 //!   this run used, plus the retry ids. Graph's delta token read *before* our writes does exactly
-//!   that (our writes come back as echoes, which cost nothing).
+//!   that (our writes come back as echoes); a token read *after* them does too when everything
+//!   between the two is our own echo, which is how the runner saves the next run from re-reading
+//!   its writes (`outlook_runner`, step 3).
 //! - **Crashes**: if the process dies after remote writes, store nothing; the next run links what
 //!   was created (by `transactionId`) and recognises what was updated (equal hashes).
 //!

@@ -105,3 +105,12 @@ class EmulatorCase(OutlookSyncCase):
 
     def emulator_account(self, user):
         return connect_with_emulator(self.env, self.emulator, user)
+
+    def outlook_client(self, mailbox):
+        """A Graph client for ``mailbox``, for a test to act as that person in Outlook."""
+        return outlook_sync.GraphClient(
+            self.env["outlook.sync.config"]._graph_config(),
+            outlook_sync.Tokens(
+                self.emulator.token(mailbox)["access_token"], None, datetime.now(timezone.utc) + timedelta(hours=1)
+            ),
+        )

@@ -4,8 +4,6 @@ from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
-import outlook_sync
-
 from .common import EmulatorCase
 
 ALICE = "alice@example.com"
@@ -72,13 +70,8 @@ class TestSyncImport(EmulatorCase):
         [remote_id] = self.emulator.seed(ALICE, [graph_event("Standup", self.start)])
         self.sync()
         [event] = self.linked_events()
-        token = self.emulator.token(ALICE)["access_token"]
-        client_event = {"subject": "Standup (moved)"}
-        client = outlook_sync.GraphClient(
-            self.env["outlook.sync.config"]._graph_config(),
-            outlook_sync.Tokens(token, None, datetime.now().astimezone() + timedelta(hours=1)),
-        )
-        client.update_event(remote_id, client_event)
+        client = self.outlook_client(ALICE)
+        client.update_event(remote_id, {"subject": "Standup (moved)"})
         log = self.sync()
         self.assertEqual(log.odoo_updated, 1, log.message)
         self.assertEqual(event.name, "Standup (moved)")
@@ -122,20 +115,12 @@ class TestSyncImport(EmulatorCase):
         # Renamed in Outlook: every occurrence is renamed in place, none re-created.
         occurrences = base.recurrence_id.calendar_event_ids
         [master] = [event for event in self.emulator.events(ALICE) if event["subject"] == "Weekly sync"]
-        self.client().update_event(master["id"], {"subject": "Weekly sync (renamed)"})
+        self.outlook_client(ALICE).update_event(master["id"], {"subject": "Weekly sync (renamed)"})
         log = self.sync()
         self.assertEqual(log.odoo_updated, 1, log.message)
         self.assertEqual(base.recurrence_id.calendar_event_ids, occurrences, "the same five events")
         self.assertEqual(set(occurrences.mapped("name")), {"Weekly sync (renamed)"})
         self.assertEqual(self.sync().outlook_updated, 0)
-
-    def client(self):
-        return outlook_sync.GraphClient(
-            self.env["outlook.sync.config"]._graph_config(),
-            outlook_sync.Tokens(
-                self.emulator.token(ALICE)["access_token"], None, datetime.now().astimezone() + timedelta(hours=1)
-            ),
-        )
 
     def test_series_created_in_odoo_is_one_outlook_series(self):
         self.env["calendar.event"].with_user(self.user_a).create(
@@ -183,13 +168,7 @@ class TestSyncImport(EmulatorCase):
         self.sync()
         [event] = self.linked_events()
         event.name = "Budget (Odoo's title)"
-        client = outlook_sync.GraphClient(
-            self.env["outlook.sync.config"]._graph_config(),
-            outlook_sync.Tokens(
-                self.emulator.token(ALICE)["access_token"], None, datetime.now().astimezone() + timedelta(hours=1)
-            ),
-        )
-        client.update_event(remote_id, {"subject": "Budget (Outlook's title)"})
+        self.outlook_client(ALICE).update_event(remote_id, {"subject": "Budget (Outlook's title)"})
         log = self.sync()
         # Odoo's edit is as old as this test's transaction, Outlook's is newer: the latest edit wins...
         self.assertEqual(event.name, "Budget (Outlook's title)")

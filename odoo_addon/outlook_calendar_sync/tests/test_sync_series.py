@@ -5,8 +5,6 @@ from datetime import datetime, timedelta, timezone
 
 from odoo.tests import tagged
 
-import outlook_sync
-
 from .common import EmulatorCase
 
 ALICE = "alice@example.com"
@@ -49,11 +47,7 @@ class TestSyncSeries(EmulatorCase):
         return mails
 
     def client(self):
-        token = self.emulator.token(ALICE)["access_token"]
-        return outlook_sync.GraphClient(
-            self.env["outlook.sync.config"]._graph_config(),
-            outlook_sync.Tokens(token, None, datetime.now().astimezone() + timedelta(hours=1)),
-        )
+        return self.outlook_client(ALICE)
 
     def master(self):
         [master] = [event for event in self.emulator.events(ALICE) if event.get("type") == "seriesMaster"]

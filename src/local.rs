@@ -40,34 +40,31 @@ pub(crate) fn read_local(local: Value) -> PyResult<ReadLocal> {
         Some(value) => serde_json::from_value(value)
             .map_err(|e| bad_shape(&format!("'deleted' must be a list of ids: {e}")))?,
     };
-    let mut read = ReadLocal {
-        listing: LocalListing::Delta {
-            changed: Vec::new(),
-            deleted,
-        },
-        failures: Vec::new(),
-        held: Vec::new(),
-    };
     let mut events = Vec::with_capacity(items.len());
+    let mut failures = Vec::new();
+    let mut held = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
         match read_item(item) {
             Ok(event) => events.push(event),
             Err((id, reason)) => {
-                read.held.extend(id);
-                read.failures.push(failure(id, index, reason));
+                held.extend(id);
+                failures.push(failure(id, index, reason));
             }
         }
     }
-    read.listing = match read.listing {
-        LocalListing::Delta { deleted, .. } if !full || !read.failures.is_empty() => {
-            LocalListing::Delta {
-                changed: events,
-                deleted,
-            }
+    let listing = if full && failures.is_empty() {
+        LocalListing::Full { events }
+    } else {
+        LocalListing::Delta {
+            changed: events,
+            deleted,
         }
-        _ => LocalListing::Full { events },
     };
-    Ok(read)
+    Ok(ReadLocal {
+        listing,
+        failures,
+        held,
+    })
 }
 
 fn read_item(item: Value) -> Result<LocalEvent, (Option<i64>, String)> {

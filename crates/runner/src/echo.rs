@@ -31,15 +31,15 @@ pub(crate) struct OwnWrites {
 }
 
 /// Reads the delta from `link` (the one read before this run's writes) and returns the link
-/// after it when every item in it is one of `own` writes; `None` otherwise, or when the round
-/// fails. Never fails the run.
+/// after it, with the ids the round listed, when every item in it is one of `own` writes; `None`
+/// otherwise, or when the round fails. Never fails the run.
 pub(crate) async fn echo_round(
     client: &GraphClient,
     link: &str,
     own: &OwnWrites,
     mailbox: &str,
     report: &mut Report,
-) -> Option<String> {
+) -> Option<(String, HashSet<String>)> {
     let outcome = match client.delta(DeltaStart::Link(link.to_owned())).await {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -62,7 +62,19 @@ pub(crate) async fn echo_round(
     };
     report.requests += pages as usize;
     match items.iter().find_map(|item| foreign(item, own)) {
-        None => Some(delta_link),
+        None => {
+            let seen = items
+                .iter()
+                .filter_map(|item| match item {
+                    // A series shows as its occurrences, each naming its master.
+                    DeltaItem::Upsert(json) => graph_str(json, "seriesMasterId")
+                        .or_else(|| graph_str(json, "id"))
+                        .map(str::to_owned),
+                    DeltaItem::Removed { .. } => None,
+                })
+                .collect();
+            Some((delta_link, seen))
+        }
         Some(what) => {
             log::info!(target: LOG, "[{mailbox}] {what} changed since this run read Outlook; the next run reads it with our writes");
             None

@@ -221,7 +221,13 @@ pub async fn run(
         )
         .await
         {
-            Some(link) => (link, Vec::new()),
+            // Graph may replicate a write late: a create missing from the round is read by id
+            // next run, as when the round is discarded.
+            Some((link, seen)) => {
+                let mut missing = created(&planned, &pushed.outcomes);
+                missing.retain(|id| !seen.contains(id));
+                (link, missing)
+            }
             // The link read before the writes never saw this run's creates: one a person deletes
             // before the next run would never be reported removed. The next run reads them by id
             // (those its delta lists as changed cost nothing more).

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{MAX_ERROR_TEXT, ModelError};
 use crate::recurrence::Recurrence;
+use crate::recurrence::exceptions::OccurrenceException;
 
 /// When an event starts or ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -269,6 +270,12 @@ pub struct Event {
     /// instance), never as part of the master.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deleted_occurrences: Vec<Date>,
+    /// Edited occurrences of a series (masters only), in canonical form
+    /// ([`crate::recurrence::exceptions::canonical_exceptions`]: sorted by original date, each
+    /// different from what the rule gives). Graph's `exceptionOccurrences`; written to Outlook one
+    /// occurrence at a time (a PATCH of that instance), never as part of the master.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<OccurrenceException>,
     /// Role in a series.
     #[serde(default)]
     pub kind: EventKind,

@@ -20,6 +20,9 @@
 //! 12. `categories` as a sorted, deduplicated set
 //! 13. `deleted_occurrences` of a series as a sorted, deduplicated set of dates, only when there are
 //!     any (so the hash of every event without deleted occurrences is what it was before this field)
+//! 14. `exceptions` of a series (edited occurrences), only when there are any (same reason), sorted
+//!     by original date: per exception its date, start and end (as in 4), trimmed subject and
+//!     location. Adding 13 and 14 left every earlier hash as it was, so `ENCODING_VERSION` stayed 1.
 //!
 //! Not counted: `ical_uid`, `kind`, `series_master_id`, `original_start` (identity, not content),
 //! `is_organizer` (a property of whose mailbox we read), display names of people.
@@ -118,6 +121,25 @@ pub fn semantic_hash(event: &Event) -> [u8; 32] {
         deleted.dedup();
         enc.list(b'X', &deleted);
     }
+    if event.recurrence.is_some() && !event.exceptions.is_empty() {
+        let mut exceptions: Vec<String> = event
+            .exceptions
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                    e.date,
+                    time_text(&e.start),
+                    time_text(&e.end),
+                    e.subject.trim(),
+                    e.location.as_deref().map(str::trim).unwrap_or_default()
+                )
+            })
+            .collect();
+        // Canonical events are sorted already; sorting here keeps the hash independent of that.
+        exceptions.sort();
+        enc.list(b'Y', &exceptions);
+    }
     enc.0.finalize().into()
 }
 
@@ -163,10 +185,13 @@ impl Encoder {
     }
 
     fn time(&mut self, tag: u8, time: &EventTime) {
-        let text = match time {
-            EventTime::Timed(ts) => format!("T{}.{:09}", ts.as_second(), ts.subsec_nanosecond()),
-            EventTime::AllDay(d) => format!("D{d}"),
-        };
-        self.str(tag, &text);
+        self.str(tag, &time_text(time));
+    }
+}
+
+fn time_text(time: &EventTime) -> String {
+    match time {
+        EventTime::Timed(ts) => format!("T{}.{:09}", ts.as_second(), ts.subsec_nanosecond()),
+        EventTime::AllDay(d) => format!("D{d}"),
     }
 }

@@ -43,4 +43,5 @@ pub use event::{
     ResponseStatus, ShowAs,
 };
 pub use hash::{semantic_hash, semantic_hash_hex};
+pub use recurrence::exceptions::OccurrenceException;
 pub use recurrence::{Pattern, Range, RangeEnd, Recurrence, WeekIndex, Weekday};

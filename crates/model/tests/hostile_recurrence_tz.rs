@@ -386,6 +386,7 @@ fn odoo_recurrence() -> impl Strategy<Value = OdooRecurrence> {
                     event_tz,
                     rrule: None,
                     deleted_dates: Vec::new(),
+                    exceptions: Vec::new(),
                 }
             },
         )

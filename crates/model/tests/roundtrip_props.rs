@@ -212,6 +212,7 @@ fn event() -> impl Strategy<Value = Event> {
                     online_meeting_url: None,
                     recurrence,
                     deleted_occurrences: Vec::new(),
+                    exceptions: Vec::new(),
                     kind: EventKind::Single,
                     series_master_id: None,
                     original_start: None,

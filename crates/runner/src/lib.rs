@@ -8,7 +8,8 @@
 //!    series is one item on each side and its edits are one PATCH to the master. A master's
 //!    deleted occurrences (`cancelledOccurrences`) are part of the series' content
 //!    ([`outlook_model::Event::deleted_occurrences`]), so one deleted in Outlook changes the series,
-//!    and reaches Odoo in its values (`recurrence.deleted_dates`). Graph's
+//!    and reaches Odoo in its values (`recurrence.deleted_dates`); so are its edited occurrences
+//!    (`exceptionOccurrences`, [`outlook_model::Event::exceptions`], `recurrence.exceptions`). Graph's
 //!    `@removed` also means "left the window", so a removed linked item is read by id (`$batch`)
 //!    and counts as deleted only when Outlook answers `404 ErrorItemNotFound`; an event still there
 //!    keeps its link and is compared by content (moved out of the window: an update), and a read
@@ -31,11 +32,15 @@
 //!    among the master's instances over that day, then `DELETE`d, both in `$batch` (Outlook mails
 //!    one cancellation of that occurrence to each attendee); a series whose occurrence could not be
 //!    deleted fails and is sent again next run. The ids deleted go to
-//!    [`SyncState::deleted_remote`], so their echo in the next delta costs nothing.
+//!    [`SyncState::deleted_remote`], so their echo in the next delta costs nothing. An occurrence
+//!    Odoo edited on its own (moved, renamed, another location) is written the same way, found by
+//!    its original day and `PATCH`ed (one update of that occurrence), only when Outlook does not
+//!    already hold it so.
 //!
 //!    **Echo round.** When anything was sent, one more delta round from the link read before the
 //!    writes reads them back, and its link is stored instead when it holds nothing but our own
-//!    writes: the ids created or updated with the content hash Outlook answered, occurrences of
+//!    writes: the ids created or updated (occurrences edited on their own included) with the
+//!    content hash Outlook answered, occurrences of
 //!    a series we wrote no newer than the master's `lastModifiedDateTime` we got back (the master
 //!    is not read again), and `@removed` of ids we deleted. The next run then starts after our
 //!    writes: an idle run costs one request, and an event this run created that a person deletes
@@ -105,12 +110,13 @@
 //!
 //! # Known limits
 //!
-//! - Edited or moved single occurrences (exceptions) are not synced. Outlook's are reported in
-//!   [`Report::unsupported`] (per series, with counts) whenever the master is read: on a full round,
-//!   when occurrences of the series change, and when the delta removes ids we never linked (then
-//!   every linked series is re-read, one request each, since Graph does not say which series a
-//!   removed occurrence belonged to). Odoo's are not sent to Outlook, and the addon takes an
-//!   occurrence Odoo moved to another day for the nearest missing one, never for a deletion.
+//! - Edited occurrences (exceptions) carry their times, subject and location; an occurrence's
+//!   own body, attendees or reminder are not synced. Odoo does not remember which day of the rule
+//!   an occurrence moved to another day came from: the addon takes it for the nearest day left
+//!   empty, never for a deletion. Outlook drops a series' exceptions when its start, end, all-day
+//!   flag or rule changes: the exceptions Odoo still has are then written again, one each.
+//!   Renaming a series whose exceptions Outlook holds may write those exceptions again too (Graph
+//!   does not say which of their fields follow the master).
 //! - Deleted occurrences: an occurrence cannot come back. A date Outlook lists as deleted and Odoo
 //!   does not (an occurrence restored in Odoo) is left as it is on both sides. Outlook drops a
 //!   series' deleted occurrences when its start, end, all-day flag or rule changes: a write that

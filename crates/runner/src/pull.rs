@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use futures_util::future::join_all;
 use outlook_engine::{Listing, RemoteItem, Side};
 use outlook_graph::{BatchRequest, DeltaItem, DeltaOutcome, DeltaStart, GraphClient, GraphError};
-use outlook_model::graph::{GraphEvent, event_from_graph};
+use outlook_model::graph::event_from_graph;
 use outlook_model::{Event, EventKind};
 use serde_json::Value;
 
@@ -95,7 +95,6 @@ pub(crate) async fn pull(
     // Later entries win: a delta may replay an item, and a removal after an upsert is final.
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     let mut masters: BTreeSet<String> = BTreeSet::new();
-    let mut exceptions: BTreeSet<String> = BTreeSet::new();
     for item in items {
         match item {
             DeltaItem::Removed { id } => {
@@ -105,9 +104,6 @@ pub(crate) async fn pull(
                 let kind = graph_str(&json, "type").unwrap_or("singleInstance");
                 if matches!(kind, "occurrence" | "exception") {
                     if let Some(master) = graph_str(&json, "seriesMasterId") {
-                        if kind == "exception" {
-                            exceptions.insert(master.to_owned());
-                        }
                         masters.insert(master.to_owned());
                         continue;
                     }
@@ -130,8 +126,9 @@ pub(crate) async fn pull(
     }
 
     // What to read by id: series masters (with their deleted and edited occurrences, which only a
-    // master read reveals: a deleted occurrence is a removed id the delta does not tie to a series), ids a previous run could not carry over, and linked items whose absence
-    // must be confirmed before it is taken for a deletion.
+    // master read reveals: a deleted occurrence is a removed id the delta does not tie to a
+    // series), ids a previous run could not carry over, and linked items whose absence must be
+    // confirmed before it is taken for a deletion.
     let mut series: BTreeSet<String> = masters;
     let mut plain: BTreeSet<String> = BTreeSet::new();
     // Graph also says `@removed` for an event that merely left the window (moved out of it, or
@@ -264,7 +261,6 @@ pub(crate) async fn pull(
                     });
                 }
                 Ok(read) => {
-                    report_occurrences(&json, &read, exceptions.remove(&id), report);
                     for warning in &read.warnings {
                         log::warn!(target: LOG, "[{}] {warning}", options.mailbox);
                     }
@@ -314,26 +310,6 @@ pub(crate) async fn pull(
         delta_link,
         held,
     })
-}
-
-/// Says which occurrences of a series are not synced: edited ones (exceptions). Deleted ones are
-/// part of the series' content ([`outlook_model::Event::deleted_occurrences`]).
-fn report_occurrences(json: &Value, read: &GraphEvent, edited_in_delta: bool, report: &mut Report) {
-    let edited = json
-        .get("exceptionOccurrences")
-        .and_then(Value::as_array)
-        .map_or(usize::from(edited_in_delta), Vec::len);
-    if edited == 0 {
-        return;
-    }
-    report.unsupported.push(Unsupported {
-        remote_id: read.id.clone(),
-        label: Some(read.event.label().to_owned()),
-        reason: format!(
-            "{edited} edited occurrences of this series in Outlook are not synced to Odoo (the \
-             series itself and its deleted occurrences are)"
-        ),
-    });
 }
 
 /// Whether a link is to a series master as last synced (read with its occurrences' exceptions).

@@ -53,7 +53,7 @@ pub(crate) enum Action {
 impl Prepared {
     /// Whether the op writes to Outlook.
     pub(crate) fn sends(&self) -> bool {
-        if self.series.as_ref().is_some_and(|s| !s.delete.is_empty()) {
+        if self.series.as_ref().is_some_and(SeriesWrite::writes) {
             return true;
         }
         match &self.action {
@@ -96,6 +96,8 @@ pub(crate) struct Pushed {
     pub(crate) written: HashMap<String, Event>,
     /// Ids of the occurrences deleted (their removal in the next delta is our own echo).
     pub(crate) deleted_occurrences: Vec<String>,
+    /// Content hash of each occurrence edited on its own, by id (its next delta entry is our echo).
+    pub(crate) edited_occurrences: HashMap<String, String>,
 }
 
 /// Turns each remote op into a request (or an outcome, when no request is needed or possible).
@@ -172,22 +174,24 @@ fn prepared(action: Action, mails: Mails, label: Option<String>) -> Prepared {
     }
 }
 
-/// A prepared write to a series (or a single event, then `series` is `None`): the cancellations
-/// of the occurrences it deletes are added to the mails of the master's write.
+/// A prepared write to a series (or a single event, then `series` is `None`): the mails of the
+/// occurrences it deletes or edits are added to those of the master's write. A series whose
+/// occurrence edits cannot be written fails before anything is sent.
 fn prepared_series(
     action: Action,
     mails: Mails,
     label: Option<String>,
-    series: Option<SeriesWrite>,
+    series: Option<Result<SeriesWrite, String>>,
     event: &Event,
     mailbox: &str,
 ) -> Prepared {
+    let series = match series.transpose() {
+        Ok(series) => series,
+        Err(reason) => return prepared(failed(reason), Mails::default(), label),
+    };
     let mut mails = mails;
     if let Some(series) = &series {
-        let each = mails::for_delete(Some(event), mailbox);
-        for _ in &series.delete {
-            mails.add(each);
-        }
+        mails.add(series.mails(event, mailbox));
     }
     Prepared {
         series,
@@ -283,9 +287,11 @@ fn prepare_one(
             match diff_to_graph_patch(old, new) {
                 // Nothing Outlook shows would change: write nothing (a write may mail everyone).
                 Ok(patch) if patch.is_empty() => {
-                    let series = SeriesWrite::plan(Some(old), new, None).map(|mut series| {
-                        series.unchanged = Some(Box::new(old.clone()));
-                        series
+                    let series = SeriesWrite::plan(Some(old), new, None).map(|series| {
+                        series.map(|mut series| {
+                            series.unchanged = Some(Box::new(old.clone()));
+                            series
+                        })
                     });
                     prepared_series(
                         Action::Done(Outcome::Written(WrittenItem {
@@ -297,7 +303,7 @@ fn prepare_one(
                         Mails::default(),
                         label,
                         series,
-                        old,
+                        new,
                         &options.mailbox,
                     )
                 }
@@ -454,10 +460,10 @@ pub(crate) async fn send(
         outcomes[index] = Some(outcome);
     }
     let series: Vec<Option<&SeriesWrite>> = prepared.iter().map(|p| p.series.as_ref()).collect();
-    let deleted_occurrences = if series.iter().any(Option::is_some) {
+    let occurrences = if series.iter().any(Option::is_some) {
         occurrences::apply(client, &series, &mut outcomes, &mut written, report).await
     } else {
-        Vec::new()
+        occurrences::OccurrenceWrites::default()
     };
     Pushed {
         outcomes: outcomes
@@ -469,7 +475,8 @@ pub(crate) async fn send(
             })
             .collect(),
         written,
-        deleted_occurrences,
+        deleted_occurrences: occurrences.deleted,
+        edited_occurrences: occurrences.edited,
     }
 }
 

@@ -19,7 +19,9 @@ use crate::output::{
     RunOutput,
 };
 use crate::pull::{RemoteView, pull};
-use crate::push::{Attendee, MAX_TRANSACTION_CHAIN, Prepared, next_transaction_id, prepare, send};
+use crate::push::{
+    Attendee, MAX_TRANSACTION_CHAIN, Prepared, Pushed, next_transaction_id, prepare, send,
+};
 use crate::state::{FirstSync, Link, RunInput, RunOptions, SyncState};
 
 const LOG: &str = "outlook_sync::runner";
@@ -211,7 +213,7 @@ pub async fn run(
             outcome: item.outcome.clone(),
         });
     }
-    let (delta_link, unconfirmed) = match own_writes(&prepared, &pushed.outcomes, &deleted_remote) {
+    let (delta_link, unconfirmed) = match own_writes(&prepared, &pushed, &deleted_remote) {
         Some(own) => match echo_round(
             client,
             &remote.delta_link,
@@ -314,19 +316,17 @@ pub async fn run(
 }
 
 /// What this run wrote to Outlook, when it sent anything: the echo round reads it back.
-fn own_writes(
-    prepared: &[Prepared],
-    outcomes: &[Outcome],
-    deleted: &[String],
-) -> Option<OwnWrites> {
+fn own_writes(prepared: &[Prepared], pushed: &Pushed, deleted: &[String]) -> Option<OwnWrites> {
     if !prepared.iter().any(Prepared::sends) {
         return None;
     }
     let mut own = OwnWrites {
         deleted: deleted.iter().cloned().collect(),
+        // An occurrence edited on its own shows in the round as an exception under its own id.
+        hashes: pushed.edited_occurrences.clone(),
         ..OwnWrites::default()
     };
-    for (item, outcome) in prepared.iter().zip(outcomes) {
+    for (item, outcome) in prepared.iter().zip(&pushed.outcomes) {
         if let (true, Outcome::Written(written)) = (item.sends(), outcome) {
             own.hashes.insert(written.id.clone(), written.hash.clone());
             if let Some(modified) = written.modified_at {

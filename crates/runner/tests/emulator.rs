@@ -1060,7 +1060,7 @@ async fn an_emptied_mailbox_stops_the_run_and_an_expired_delta_link_rereads_the_
 }
 
 #[tokio::test]
-async fn edited_occurrences_are_reported_and_a_deleted_series_is_deleted() {
+async fn an_edited_and_a_deleted_occurrence_reach_odoo_and_a_deleted_series_is_deleted() {
     let env = Env::new().await;
     let mut odoo = Odoo::default();
     odoo.add(odoo_event(
@@ -1109,8 +1109,8 @@ async fn edited_occurrences_are_reported_and_a_deleted_series_is_deleted() {
     let echo = odoo.sync(&env, &options()).await;
     assert_eq!(echo.report.requests, 1, "{:?}", echo.report);
 
-    // One occurrence moved, another deleted in Outlook: the edit is said out loud and not synced,
-    // the deletion reaches Odoo as the series' deleted date; nothing is written to Outlook.
+    // One occurrence renamed, another deleted in Outlook: both reach Odoo in the series' values
+    // (an exception, a deleted date); nothing is written to Outlook.
     env.patch_in_outlook(&occurrences[1], json!({"subject": "Standup (special)"}))
         .await;
     env.delete_in_outlook(&occurrences[2]).await;
@@ -1118,24 +1118,14 @@ async fn edited_occurrences_are_reported_and_a_deleted_series_is_deleted() {
     assert_eq!(output.report.remote.updated, 0, "{:?}", output.report);
     assert_eq!(output.local_ops.len(), 1, "{:?}", output.local_ops);
     assert_eq!(output.local_ops[0].action, LocalAction::Update);
-    let deleted = &odoo.records[&id].recurrence.as_ref().unwrap().deleted_dates;
-    assert_eq!(deleted.len(), 1, "{deleted:?}");
-    let unsupported: Vec<_> = output
-        .report
-        .unsupported
-        .iter()
-        .filter(|u| u.remote_id == master)
-        .collect();
-    assert!(
-        unsupported.iter().any(|u| u.reason.contains("1 edited")),
-        "{unsupported:?}"
+    let recurrence = odoo.records[&id].recurrence.clone().unwrap();
+    assert_eq!(recurrence.deleted_dates.len(), 1, "{recurrence:?}");
+    assert_eq!(recurrence.exceptions.len(), 1, "{recurrence:?}");
+    assert_eq!(
+        recurrence.exceptions[0].name.as_deref(),
+        Some("Standup (special)")
     );
-    assert!(
-        !unsupported
-            .iter()
-            .any(|u| u.reason.contains("deleted occurrences of")),
-        "{unsupported:?}"
-    );
+    assert!(output.report.unsupported.is_empty(), "{:?}", output.report);
 
     // The whole series deleted in Outlook: its occurrences come back as removed, and the series
     // goes in Odoo too.
@@ -2361,6 +2351,188 @@ async fn a_deleted_occurrence_syncs_each_way_with_one_cancellation_per_attendee(
     assert_eq!(deleted_dates(&odoo, id), ["2026-06-02", "2026-06-04"]);
     assert!(output.report.unsupported.is_empty(), "{:?}", output.report);
     assert!(env.mails().await.is_empty());
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+}
+
+/// A daily series of four occurrences at 09:00 in Brussels (07:00 UTC), 1 to 4 June, with
+/// `attendees`, synced and idle.
+async fn synced_daily_series(env: &Env, odoo: &mut Odoo, attendees: &[&str]) -> (i64, String) {
+    let mut series = odoo_event(
+        "Daily standup",
+        "2026-06-01 07:00:00",
+        "2026-06-01 07:15:00",
+        attendees,
+    );
+    series.recurrence = Some(
+        serde_json::from_value(json!({
+            "rrule_type": "daily", "interval": 1, "end_type": "count", "count": 4,
+            "event_tz": "Europe/Brussels"
+        }))
+        .unwrap(),
+    );
+    let id = odoo.add(series);
+    odoo.sync(env, &options()).await;
+    let master = linked_remote(odoo, id).unwrap();
+    assert!(odoo.sync(env, &options()).await.report.planned.is_empty());
+    env.reset_counters().await;
+    (id, master)
+}
+
+fn exceptions(odoo: &Odoo, id: i64) -> Vec<outlook_model::odoo::OdooException> {
+    odoo.records[&id]
+        .recurrence
+        .as_ref()
+        .unwrap()
+        .exceptions
+        .clone()
+}
+
+#[tokio::test]
+async fn an_occurrence_moved_in_outlook_reaches_odoo_as_an_exception_of_its_day() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (id, master) = synced_daily_series(&env, &mut odoo, &[]).await;
+    let instances = env.instance_starts(&master).await;
+    let (second, _) = instances
+        .iter()
+        .find(|(_, start)| start.starts_with("2026-06-02"))
+        .unwrap();
+    env.patch_in_outlook(
+        second,
+        json!({
+            "subject": "Standup (late)",
+            "start": {"dateTime": "2026-06-02T15:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-06-02T15:30:00", "timeZone": "UTC"},
+        }),
+    )
+    .await;
+    env.reset_counters().await;
+
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert!(output.report.unsupported.is_empty(), "{:?}", output.report);
+    assert_eq!(output.local_ops.len(), 1, "{:?}", output.local_ops);
+    assert_eq!(output.local_ops[0].action, LocalAction::Update);
+    assert_eq!(output.local_ops[0].local_id, Some(id));
+    let moved = exceptions(&odoo, id);
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_eq!(moved[0].date.to_string(), "2026-06-02");
+    assert_eq!(moved[0].start.unwrap().to_string(), "2026-06-02T15:00:00");
+    assert_eq!(moved[0].stop.unwrap().to_string(), "2026-06-02T15:30:00");
+    assert_eq!(moved[0].name.as_deref(), Some("Standup (late)"));
+    // The series itself is as it was, and nothing is written back to Outlook.
+    assert_eq!(
+        odoo.records[&id].start.unwrap().to_string(),
+        "2026-06-01T07:00:00"
+    );
+    assert_eq!(
+        output.report.remote.created + output.report.remote.updated + output.report.remote.deleted,
+        0,
+        "{:?}",
+        output.report
+    );
+    assert!(env.mails().await.is_empty());
+
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert!(idle.local_ops.is_empty(), "{:?}", idle.local_ops);
+}
+
+#[tokio::test]
+async fn an_occurrence_edited_in_odoo_is_one_patch_of_that_instance_and_one_update_each() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (id, master) =
+        synced_daily_series(&env, &mut odoo, &["ann@fabrikam.com", "bob@fabrikam.com"]).await;
+
+    // The occurrence of 3 June moved to 14:00 UTC and renamed, "this event only".
+    odoo.records
+        .get_mut(&id)
+        .unwrap()
+        .recurrence
+        .as_mut()
+        .unwrap()
+        .exceptions = vec![
+        serde_json::from_value(json!({
+            "date": "2026-06-03", "start": "2026-06-03 14:00:00", "stop": "2026-06-03 14:15:00",
+            "name": "Standup (afternoon)"
+        }))
+        .unwrap(),
+    ];
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    assert_eq!(output.report.mails.updates, 2, "{:?}", output.report);
+    assert_eq!(output.report.mails.total(), 2, "{:?}", output.report);
+    let starts: Vec<String> = env
+        .instance_starts(&master)
+        .await
+        .into_iter()
+        .map(|(_, start)| start[..16].to_owned())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-06-01T07:00",
+            "2026-06-02T07:00",
+            "2026-06-03T14:00",
+            "2026-06-04T07:00"
+        ]
+    );
+    // One update of that occurrence per attendee, and no other mail.
+    let mails = env.mails().await;
+    assert_eq!(
+        kinds(&mails),
+        [
+            ("update".to_owned(), "ann@fabrikam.com".to_owned()),
+            ("update".to_owned(), "bob@fabrikam.com".to_owned()),
+        ]
+    );
+    // One write, to that occurrence (the mails name it, not the master).
+    let requests = env.requests().await;
+    assert_eq!(
+        requests["by_route"]["PATCH /v1.0/me/events/{id}"], 1,
+        "{requests}"
+    );
+    let third = env
+        .instance_starts(&master)
+        .await
+        .into_iter()
+        .find(|(_, start)| start.starts_with("2026-06-03"))
+        .unwrap()
+        .0;
+    assert!(
+        mails.iter().all(|m| m["event_id"] == third.as_str()),
+        "{mails:?}"
+    );
+
+    // Nothing changed since: the next run is idle, reads one delta page and writes nothing.
+    env.reset_counters().await;
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+    assert!(env.mails().await.is_empty());
+
+    // Back to what the rule says in Odoo: Outlook's occurrence goes back too, with one update.
+    odoo.records
+        .get_mut(&id)
+        .unwrap()
+        .recurrence
+        .as_mut()
+        .unwrap()
+        .exceptions
+        .clear();
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.mails.updates, 2, "{:?}", output.report);
+    let starts: Vec<String> = env
+        .instance_starts(&master)
+        .await
+        .into_iter()
+        .map(|(_, start)| start[11..16].to_owned())
+        .collect();
+    assert_eq!(starts, ["07:00", "07:00", "07:00", "07:00"]);
     let idle = odoo.sync(&env, &options()).await;
     assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
 }

@@ -5,7 +5,7 @@ normalises what it is given (sanitised HTML, an attendee without an address, ala
 what Odoo holds after the write (see ``outlook_sync.local_hash``), so the next run does not mistake it for an edit.
 """
 
-from collections import Counter
+import logging
 from datetime import datetime, time
 
 import pytz
@@ -33,6 +33,8 @@ RECURRENCE_FIELDS = (
 WEEKDAY_FIELDS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ATTENDEE_STATES = {"needsAction", "accepted", "declined", "tentative"}
 
+_logger = logging.getLogger(__name__)
+
 
 def series_base(events):
     """The events that stand for ``events`` in Outlook: a series is one item there, its base event here."""
@@ -57,32 +59,118 @@ def _local_date(event, tz):
     return pytz.utc.localize(event.start).astimezone(tz).date()
 
 
-def deleted_dates(event):
-    """The deleted occurrences of the series ``event`` is the base of: the days (``YYYY-MM-DD`` in the series' zone)
-    its rule gives from the base event on, on which the recurrence has no active event any more (Odoo keeps no
-    other trace of an occurrence deleted or archived). Odoo makes at most 720 events of an endless rule, so for one
-    only the days up to its last event count.
+def _range(event):
+    """What places an occurrence: its dates for an all-day event, else its naive UTC start and stop."""
+    return (event.start_date, event.stop_date) if event.allday else (event.start, event.stop)
 
-    Odoo does not remember the day an occurrence moved to another day came from either: each such occurrence (on a
-    day the rule does not give, or a second one on a rule's day) is taken to come from the nearest day left empty,
-    which is then not a deletion. Missing a deletion is better than deleting, in Outlook, an occurrence that was
-    only moved."""
-    rec = event.recurrence_id
-    tz = _series_zone(event)
-    if event.allday:
-        dtstart = datetime.combine(event.start_date, time(8))
-    else:
-        dtstart = pytz.utc.localize(event.start).astimezone(tz).replace(tzinfo=None)
-    held = Counter(_local_date(occurrence, tz) for occurrence in rec.calendar_event_ids)
-    rule_days = {occurrence.date() for occurrence in rec._get_rrule(dtstart=dtstart)}
-    last = max(held, default=dtstart.date()) if rec.end_type == "forever" else None
-    missing = sorted(day for day in rule_days - held.keys() if day >= dtstart.date() and (last is None or day <= last))
-    moved = sorted(day for day, count in held.items() for _ in range(count - (day in rule_days)))
-    for day in moved:
-        if not missing:
-            break
-        missing.remove(min(missing, key=lambda empty, day=day: abs((empty - day).days)))
-    return [day.isoformat() for day in missing]
+
+def _regular_range(base, day, tz):
+    """The :func:`_range` the rule gives the occurrence of ``day`` in the series ``base`` starts: the base's
+    wall-clock start time on that day in the series' zone, and the base's duration (as the engine computes it)."""
+    if base.allday:
+        return day, day + (base.stop_date - base.start_date)
+    wall = pytz.utc.localize(base.start).astimezone(tz).time().replace(tzinfo=None)
+    start = tz.localize(datetime.combine(day, wall)).astimezone(pytz.utc).replace(tzinfo=None)
+    return start, start + (base.stop - base.start)
+
+
+class SeriesDays:
+    """Which day of its rule each active occurrence of a series stands for, and the rule's days left empty.
+
+    Odoo does not remember the day an occurrence came from. An occurrence at its rule's times stands for its own
+    day; one moved within a rule's day that has no other, for that day; any other one (moved to a day the rule does
+    not give, or a second one on a rule's day) for the nearest day left empty, which is then not a deletion. Missing a
+    deletion is better than deleting, in Outlook, an occurrence that was only moved. Odoo makes at most 720 events of
+    an endless rule, so for one only the days up to its last event count."""
+
+    def __init__(self, base):
+        self.base = base
+        self.tz = _series_zone(base)
+        rec = base.recurrence_id
+        if base.allday:
+            dtstart = datetime.combine(base.start_date, time(8))
+        else:
+            dtstart = pytz.utc.localize(base.start).astimezone(self.tz).replace(tzinfo=None)
+        occurrences = rec.calendar_event_ids.filtered("active").sorted(lambda e: (e.start, e.id))
+        self.rule_days = sorted({occurrence.date() for occurrence in rec._get_rrule(dtstart=dtstart)})
+        held = [_local_date(occurrence, self.tz) for occurrence in occurrences]
+        last = max(held, default=dtstart.date()) if rec.end_type == "forever" else None
+        in_range = {day for day in self.rule_days if day >= dtstart.date() and (last is None or day <= last)}
+        self.original = {}
+        taken = set()
+        rest = []
+        for occurrence in occurrences:
+            day = _local_date(occurrence, self.tz)
+            if day in in_range and day not in taken and _range(occurrence) == _regular_range(base, day, self.tz):
+                self.original[occurrence] = day
+                taken.add(day)
+            else:
+                rest.append(occurrence)
+        moved = []
+        for occurrence in rest:
+            day = _local_date(occurrence, self.tz)
+            if day in in_range and day not in taken:
+                self.original[occurrence] = day
+                taken.add(day)
+            else:
+                moved.append(occurrence)
+        self.missing = sorted(in_range - taken)
+        for occurrence in moved:
+            if not self.missing:
+                break
+            day = _local_date(occurrence, self.tz)
+            nearest = min(self.missing, key=lambda empty, day=day: abs((empty - day).days))
+            self.missing.remove(nearest)
+            self.original[occurrence] = nearest
+
+    def crosses(self, occurrence, day):
+        """Whether ``occurrence``, standing for ``day``, sits on or past the day of a neighbouring occurrence of the
+        rule: Outlook refuses such a move (``ErrorOccurrenceCrossingBoundary``), so it cannot be an exception there."""
+        index = self.rule_days.index(day)
+        now = _local_date(occurrence, self.tz)
+        before = self.rule_days[index - 1] if index > 0 else None
+        after = self.rule_days[index + 1] if index + 1 < len(self.rule_days) else None
+        return (before is not None and now <= before) or (after is not None and now >= after)
+
+    def exceptions(self):
+        """{occurrence: day} of the occurrences edited on their own (times, name or location not those the rule and
+        the base event give) that Outlook can hold; the base event is the series itself, never one of them. An
+        occurrence moved past a neighbour is left out, and logged."""
+        base = self.base
+        out = {}
+        for occurrence, day in self.original.items():
+            if occurrence == base:
+                continue
+            regular = (
+                _range(occurrence) == _regular_range(base, day, self.tz)
+                and (occurrence.name or "").strip() == (base.name or "").strip()
+                and (occurrence.location or "").strip() == (base.location or "").strip()
+            )
+            if regular:
+                continue
+            if self.crosses(occurrence, day):
+                _logger.warning(
+                    "Outlook sync: occurrence %s of the series %s moved past a neighbouring occurrence; Outlook cannot "
+                    "hold that move, so it is not synced",
+                    occurrence.id,
+                    base.id,
+                )
+                continue
+            out[occurrence] = day
+        return out
+
+
+def _exception_values(occurrence, day):
+    """An occurrence edited on its own, in the engine's values (``OdooException`` in crates/model)."""
+    return {
+        "date": day.isoformat(),
+        "start": None if occurrence.allday else fields.Datetime.to_string(occurrence.start),
+        "stop": None if occurrence.allday else fields.Datetime.to_string(occurrence.stop),
+        "start_date": fields.Date.to_string(occurrence.start_date) if occurrence.allday else None,
+        "stop_date": fields.Date.to_string(occurrence.stop_date) if occurrence.allday else None,
+        "name": occurrence.name or None,
+        "location": occurrence.location or None,
+    }
 
 
 def apply_deleted_dates(event, values):
@@ -98,6 +186,84 @@ def apply_deleted_dates(event, values):
     rec.calendar_event_ids.filtered(
         lambda occurrence: occurrence != base and _local_date(occurrence, tz).isoformat() in dates
     ).unlink()
+
+
+def _occurrence_write(occurrence, wanted):
+    """The fields to write for ``occurrence`` to hold ``wanted`` (engine exception values), or {} when it does."""
+    if occurrence.allday:
+        start = fields.Date.to_date(wanted.get("start_date"))
+        stop = fields.Date.to_date(wanted.get("stop_date")) or start
+        times = (
+            {
+                "start_date": start,
+                "stop_date": stop,
+                "start": datetime.combine(start, time(8)),
+                "stop": datetime.combine(stop, time(18)),
+            }
+            if start and (start, stop) != _range(occurrence)
+            else {}
+        )
+    else:
+        start = fields.Datetime.to_datetime(wanted.get("start"))
+        stop = fields.Datetime.to_datetime(wanted.get("stop"))
+        times = {"start": start, "stop": stop} if start and stop and (start, stop) != _range(occurrence) else {}
+    vals = dict(times)
+    name = (wanted.get("name") or "").replace("\x00", "")
+    if name.strip() != (occurrence.name or "").strip():
+        vals["name"] = name
+    location = wanted.get("location") or False
+    if (location or "").strip() != (occurrence.location or "").strip():
+        vals["location"] = location
+    return vals
+
+
+def apply_exceptions(event, values):
+    """Makes the occurrences of ``event``'s series hold the edited occurrences of the engine's ``values`` (moved,
+    renamed, another location), and any occurrence edited here that the values no longer list hold what the rule
+    and the series give again. Each is written on its own, as Odoo's "this event only" does (never Odoo's rewrite of
+    the whole series), and only when it differs. Called after the series and its deleted dates are written."""
+    rec = event.recurrence_id
+    if not rec or not event.recurrency:
+        return
+    base = rec.base_event_id or event
+    wanted = {item["date"]: item for item in (values.get("recurrence") or {}).get("exceptions") or []}
+    days = SeriesDays(base)
+    edited = days.exceptions()
+    for occurrence, day in days.original.items():
+        if occurrence == base:
+            continue
+        item = wanted.get(day.isoformat())
+        if item is None:
+            if occurrence not in edited:
+                continue
+            start, stop = _regular_range(base, day, days.tz)
+            item = {
+                "start": fields.Datetime.to_string(start) if not base.allday else None,
+                "stop": fields.Datetime.to_string(stop) if not base.allday else None,
+                "start_date": fields.Date.to_string(start) if base.allday else None,
+                "stop_date": fields.Date.to_string(stop) if base.allday else None,
+                "name": base.name,
+                "location": base.location,
+            }
+        vals = _occurrence_write(occurrence, item)
+        if vals:
+            occurrence.write({**vals, "recurrence_update": "self_only"})
+    unmatched = sorted(wanted.keys() - {day.isoformat() for occ, day in days.original.items() if occ != base})
+    if unmatched:
+        # The first occurrence (the base event is the series itself), one deleted here but not in Outlook, or one
+        # past the last of the 720 events Odoo makes of an endless rule.
+        _logger.warning(
+            "Outlook sync: the series %s has no occurrence it can edit on its own on %s as Outlook did",
+            base.id,
+            ", ".join(unmatched),
+        )
+
+
+def apply_occurrences(event, values):
+    """Applies the single occurrences of the engine's ``values`` to ``event``'s series: deleted ones, then edited
+    ones."""
+    apply_deleted_dates(event, values)
+    apply_exceptions(event, values)
 
 
 def event_values(event, user, ical_uid=None):
@@ -117,7 +283,13 @@ def event_values(event, user, ical_uid=None):
         recurrence = {name: rec[name] for name in RECURRENCE_FIELDS}
         recurrence["until"] = fields.Date.to_string(rec.until) if rec.until else None
         recurrence["event_tz"] = rec.event_tz or None
-        recurrence["deleted_dates"] = deleted_dates(event)
+        # The single occurrences deleted or edited on their own: Outlook writes them one instance at a time.
+        days = SeriesDays(event)
+        recurrence["deleted_dates"] = [day.isoformat() for day in days.missing]
+        recurrence["exceptions"] = sorted(
+            (_exception_values(occurrence, day) for occurrence, day in days.exceptions().items()),
+            key=lambda values: values["date"],
+        )
     return {
         "id": event.id,
         "name": event.name or None,

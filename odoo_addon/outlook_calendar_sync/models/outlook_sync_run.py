@@ -20,7 +20,7 @@ from .calendar_event import APPLYING_CONTEXT_KEY
 from .outlook_event_values import (
     RECURRENCE_FIELDS,
     Lookups,
-    apply_deleted_dates,
+    apply_occurrences,
     event_values,
     series_base,
     write_values,
@@ -374,7 +374,7 @@ class OutlookSyncAccount(models.Model):
         if action == "create":
             vals, states = write_values(Event.env, op["values"], user, lookups)
             event = Event.create(vals)
-            apply_deleted_dates(event, op["values"])
+            apply_occurrences(event, op["values"])
             self._set_attendee_states(event, states)
             return event
         event = Event.browse(op["local_id"]).exists()
@@ -399,7 +399,7 @@ class OutlookSyncAccount(models.Model):
             if event.recurrency:
                 changed["recurrence_update"] = "all_events"
             event.write(changed)
-        apply_deleted_dates(event, op["values"])
+        apply_occurrences(event, op["values"])
         self._set_attendee_states(event, states)
         return event
 

@@ -13,6 +13,7 @@ from . import (
     test_security_oauth,
     test_security_secrets,
     test_settings,
+    test_sync_exceptions,
     test_sync_hostile,
     test_sync_import,
     test_sync_mails,

@@ -12,6 +12,9 @@ use crate::event::{
     Attendee, AttendeeType, EmailAddress, Event, EventKind, EventTime, Person, Privacy,
     ResponseStatus, ShowAs,
 };
+use crate::recurrence::exceptions::{
+    OccurrenceException, canonical_exceptions, original_date, series_zone,
+};
 use crate::recurrence::graph_json;
 use crate::timezones;
 
@@ -79,6 +82,7 @@ struct RawEvent {
     is_cancelled: Option<bool>,
     categories: Option<Vec<String>>,
     cancelled_occurrences: Option<Vec<String>>,
+    exception_occurrences: Option<Vec<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -381,7 +385,7 @@ pub fn event_from_graph(value: &Value) -> Result<GraphEvent, ModelError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    let event = Event {
+    let mut event = Event {
         ical_uid: raw.ical_uid.filter(|u| !u.is_empty()),
         subject: raw.subject.unwrap_or_default(),
         body_html,
@@ -423,13 +427,88 @@ pub fn event_from_graph(value: &Value) -> Result<GraphEvent, ModelError> {
         original_start,
         is_cancelled: raw.is_cancelled.unwrap_or(false),
         categories: raw.categories.unwrap_or_default(),
+        exceptions: Vec::new(),
     };
+    if event.recurrence.is_some() {
+        let exceptions = raw
+            .exception_occurrences
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, json)| exception_from_graph(&event, item, i, json))
+            .collect::<Result<Vec<_>, _>>()?;
+        event.exceptions = canonical_exceptions(&event, exceptions)?;
+    }
     Ok(GraphEvent {
         id: raw.id,
         change_key: raw.change_key,
         event,
         cancelled_occurrences,
         warnings,
+    })
+}
+
+/// One of a master's `exceptionOccurrences` (`master` is the master read so far). Its original
+/// day comes from `originalStart` ([`original_date`]), else from the beta `occurrenceId`
+/// (`OID.{masterId}.YYYY-MM-DD`). Errors name the master and the element.
+fn exception_from_graph(
+    master: &Event,
+    item: &str,
+    index: usize,
+    json: &Value,
+) -> Result<OccurrenceException, ModelError> {
+    let field = |name: &str| format!("exceptionOccurrences[{index}].{name}");
+    let read = event_from_graph(json).map_err(|e| {
+        ModelError::invalid(
+            item,
+            field("(the occurrence)"),
+            item_id(json),
+            e.to_string(),
+        )
+    })?;
+    let occurrence = read.event;
+    if occurrence.is_all_day() != master.is_all_day() {
+        return Err(ModelError::invalid(
+            item,
+            field("isAllDay"),
+            occurrence.is_all_day(),
+            "an edited occurrence must be all-day exactly when its series is",
+        ));
+    }
+    let date = match occurrence.original_start {
+        Some(original) => original_date(&series_zone(master)?, master.is_all_day(), original),
+        None => {
+            let oid = json
+                .get("occurrenceId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    ModelError::invalid(
+                        item,
+                        field("originalStart"),
+                        "(missing)",
+                        "an edited occurrence needs originalStart (or occurrenceId) to say which \
+                         occurrence it is",
+                    )
+                })?;
+            oid.rsplit('.')
+                .next()
+                .and_then(|d| d.parse::<Date>().ok())
+                .ok_or_else(|| {
+                    ModelError::invalid(
+                        item,
+                        field("occurrenceId"),
+                        oid,
+                        "expected OID.<master id>.<YYYY-MM-DD>",
+                    )
+                })?
+        }
+    };
+    Ok(OccurrenceException {
+        date,
+        start: occurrence.start,
+        end: occurrence.end,
+        subject: occurrence.subject,
+        location: occurrence.location,
     })
 }
 

@@ -7,6 +7,7 @@
 //!
 //! [`Event`]: crate::Event
 
+mod exception;
 pub mod falsy;
 pub mod html;
 mod naive_utc;
@@ -15,6 +16,7 @@ mod record;
 pub use crate::recurrence::odoo::{
     OdooEndType, OdooMonthBy, OdooRecurrence, OdooRruleType, from_odoo, to_odoo,
 };
+pub use exception::OdooException;
 pub use record::{
     OdooAttendee, OdooAttendeeState, OdooEvent, OdooPrivacy, OdooShowAs, all_day_end,
     odoo_stop_date,

@@ -5,6 +5,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
+use super::exception::OdooException;
 use super::html::{safe_link, sanitize_description};
 use super::{falsy, naive_utc};
 use crate::error::ModelError;
@@ -12,6 +13,7 @@ use crate::event::{
     Attendee, AttendeeType, EmailAddress, Event, EventKind, EventTime, Person, Privacy,
     ResponseStatus, ShowAs,
 };
+use crate::recurrence::exceptions::canonical_exceptions;
 use crate::recurrence::odoo::{OdooRecurrence, from_odoo, to_odoo};
 use crate::timezones;
 
@@ -151,6 +153,89 @@ pub struct OdooEvent {
     pub active: bool,
 }
 
+/// Start and end from Odoo's time fields (`prefix` goes before each field name in errors): dates
+/// with an inclusive stop for all-day events, naive UTC datetimes otherwise.
+pub(super) fn odoo_times(
+    item: &str,
+    prefix: &str,
+    allday: bool,
+    [start, stop]: [Option<DateTime>; 2],
+    [start_date, stop_date]: [Option<Date>; 2],
+) -> Result<(EventTime, EventTime), ModelError> {
+    let field = |name: &str| format!("{prefix}{name}");
+    if allday {
+        let start = start_date.ok_or_else(|| {
+            ModelError::invalid(
+                item,
+                field("start_date"),
+                "False",
+                "required for an all-day event",
+            )
+        })?;
+        let stop = stop_date.unwrap_or(start);
+        if stop < start {
+            return Err(ModelError::invalid(
+                item,
+                field("stop_date"),
+                stop,
+                format!("before start_date {start}"),
+            ));
+        }
+        let end = all_day_end(stop)
+            .map_err(|e| ModelError::invalid(item, field("stop_date"), stop, e.to_string()))?;
+        return Ok((EventTime::AllDay(start), EventTime::AllDay(end)));
+    }
+    let instant = |name: &str, dt: Option<DateTime>| -> Result<Timestamp, ModelError> {
+        let dt = dt.ok_or_else(|| {
+            ModelError::invalid(item, field(name), "False", "required for a timed event")
+        })?;
+        TimeZone::UTC
+            .to_timestamp(dt)
+            .map_err(|e| ModelError::invalid(item, field(name), dt, e.to_string()))
+    };
+    let (start, stop) = (instant("start", start)?, instant("stop", stop)?);
+    if stop < start {
+        return Err(ModelError::invalid(
+            item,
+            field("stop"),
+            stop,
+            format!("before start {start}"),
+        ));
+    }
+    Ok((EventTime::Timed(start), EventTime::Timed(stop)))
+}
+
+/// Odoo's time fields: `([start, stop], [start_date, stop_date])`.
+pub(super) type OdooTimes = ([Option<DateTime>; 2], [Option<Date>; 2]);
+
+/// Odoo's time fields for a start and end, the unused pair `None`.
+pub(super) fn to_odoo_times(
+    item: &str,
+    start: EventTime,
+    end: EventTime,
+) -> Result<OdooTimes, ModelError> {
+    match (start, end) {
+        (EventTime::AllDay(s), EventTime::AllDay(e)) => {
+            let stop = odoo_stop_date(s, e)
+                .map_err(|err| ModelError::invalid(item, "end", e, err.to_string()))?;
+            Ok(([None, None], [Some(s), Some(stop)]))
+        }
+        (EventTime::Timed(s), EventTime::Timed(e)) => Ok((
+            [
+                Some(TimeZone::UTC.to_datetime(s)),
+                Some(TimeZone::UTC.to_datetime(e)),
+            ],
+            [None, None],
+        )),
+        (s, e) => Err(ModelError::invalid(
+            item,
+            "end",
+            format!("{e:?}"),
+            format!("not the same kind as start {s:?}"),
+        )),
+    }
+}
+
 /// Odoo's inclusive all-day stop date -> the exclusive end date of the model (and Graph). The one place
 /// where the two conventions meet; see [`odoo_stop_date`] for the way back.
 pub fn all_day_end(stop_date: Date) -> Result<Date, jiff::Error> {
@@ -225,47 +310,13 @@ impl OdooEvent {
     /// An archived record reads as cancelled.
     pub fn to_event(&self) -> Result<Event, ModelError> {
         let item = self.label();
-        let (start, end) = if self.allday {
-            let start = self.start_date.ok_or_else(|| {
-                ModelError::invalid(
-                    &item,
-                    "start_date",
-                    "False",
-                    "required for an all-day event",
-                )
-            })?;
-            let stop = self.stop_date.unwrap_or(start);
-            if stop < start {
-                return Err(ModelError::invalid(
-                    &item,
-                    "stop_date",
-                    stop,
-                    format!("before start_date {start}"),
-                ));
-            }
-            let end = all_day_end(stop)
-                .map_err(|e| ModelError::invalid(&item, "stop_date", stop, e.to_string()))?;
-            (EventTime::AllDay(start), EventTime::AllDay(end))
-        } else {
-            let instant = |field: &str, dt: Option<DateTime>| -> Result<Timestamp, ModelError> {
-                let dt = dt.ok_or_else(|| {
-                    ModelError::invalid(&item, field, "False", "required for a timed event")
-                })?;
-                TimeZone::UTC
-                    .to_timestamp(dt)
-                    .map_err(|e| ModelError::invalid(&item, field, dt, e.to_string()))
-            };
-            let (start, stop) = (instant("start", self.start)?, instant("stop", self.stop)?);
-            if stop < start {
-                return Err(ModelError::invalid(
-                    &item,
-                    "stop",
-                    stop,
-                    format!("before start {start}"),
-                ));
-            }
-            (EventTime::Timed(start), EventTime::Timed(stop))
-        };
+        let (start, end) = odoo_times(
+            &item,
+            "",
+            self.allday,
+            [self.start, self.stop],
+            [self.start_date, self.stop_date],
+        )?;
         // An unknown zone would otherwise surface only when the event is written to Outlook, under
         // the model's field name: refuse it here, naming Odoo's field.
         let event_zone = self
@@ -301,7 +352,7 @@ impl OdooEvent {
             self.own_state
                 .map_or(ResponseStatus::None, state_to_response)
         };
-        Ok(Event {
+        let mut event = Event {
             ical_uid: self.ical_uid.clone(),
             subject: self.name.clone().unwrap_or_default(),
             body_html: self.description.clone().unwrap_or_default(),
@@ -355,7 +406,17 @@ impl OdooEvent {
             original_start: None,
             is_cancelled: !self.active,
             categories: self.categories.clone(),
-        })
+            exceptions: Vec::new(),
+        };
+        if let (Some(odoo), Some(_)) = (&self.recurrence, &event.recurrence) {
+            let exceptions = odoo
+                .exceptions
+                .iter()
+                .map(|exception| exception.to_exception(&item, self.allday))
+                .collect::<Result<Vec<_>, _>>()?;
+            event.exceptions = canonical_exceptions(&event, exceptions)?;
+        }
+        Ok(event)
     }
 
     /// The Odoo record for an event (`id` unset: the addon knows which record it writes).
@@ -417,37 +478,22 @@ impl OdooEvent {
                 .recurrence
                 .as_ref()
                 .map(|r| {
-                    to_odoo(r, item).map(|mut odoo| {
-                        odoo.deleted_dates.clone_from(&event.deleted_occurrences);
-                        odoo
-                    })
+                    let mut odoo = to_odoo(r, item)?;
+                    odoo.deleted_dates.clone_from(&event.deleted_occurrences);
+                    odoo.exceptions = event
+                        .exceptions
+                        .iter()
+                        .map(|exception| OdooException::from_exception(item, exception))
+                        .collect::<Result<_, _>>()?;
+                    Ok::<_, ModelError>(odoo)
                 })
                 .transpose()?,
             categories: event.categories.clone(),
             ical_uid: event.ical_uid.clone(),
             active: !event.is_cancelled,
         };
-        match (event.start, event.end) {
-            (EventTime::AllDay(s), EventTime::AllDay(e)) => {
-                out.start_date = Some(s);
-                out.stop_date = Some(
-                    odoo_stop_date(s, e)
-                        .map_err(|err| ModelError::invalid(item, "end", e, err.to_string()))?,
-                );
-            }
-            (EventTime::Timed(s), EventTime::Timed(e)) => {
-                out.start = Some(TimeZone::UTC.to_datetime(s));
-                out.stop = Some(TimeZone::UTC.to_datetime(e));
-            }
-            (s, e) => {
-                return Err(ModelError::invalid(
-                    item,
-                    "end",
-                    format!("{e:?}"),
-                    format!("not the same kind as start {s:?}"),
-                ));
-            }
-        }
+        ([out.start, out.stop], [out.start_date, out.stop_date]) =
+            to_odoo_times(item, event.start, event.end)?;
         Ok(out)
     }
 }

@@ -5,6 +5,7 @@
 //! exactly: every rule here can be sent to Graph, and a source rule Graph cannot express is refused with
 //! [`ModelError::RecurrenceNotRepresentable`] rather than approximated.
 
+pub mod exceptions;
 pub mod graph_json;
 pub mod odoo;
 pub mod rrule;

@@ -111,6 +111,14 @@ pub struct OdooRecurrence {
     /// [`crate::Event::deleted_occurrences`].
     #[serde(default)]
     pub deleted_dates: Vec<Date>,
+    /// Edited occurrences ([`crate::Event::exceptions`]): `[{"date": "2026-06-02", "start": ...,
+    /// "stop": ..., "name": ..., "location": ...}, ...]`, each with its full times, name and
+    /// location (see [`crate::odoo::OdooException`]). Read in any order; written sorted by date,
+    /// one per occurrence whose times, name or location differ from what the rule and the series
+    /// give. Like `deleted_dates`, not part of the rule: [`from_odoo`] and [`to_odoo`] leave it
+    /// alone.
+    #[serde(default)]
+    pub exceptions: Vec<crate::odoo::OdooException>,
 }
 
 impl OdooRecurrence {
@@ -156,6 +164,7 @@ pub fn to_odoo(recurrence: &Recurrence, item: &str) -> Result<OdooRecurrence, Mo
         event_tz: recurrence.range.time_zone.clone(),
         rrule: Some(rrule::to_rrule(recurrence)),
         deleted_dates: Vec::new(),
+        exceptions: Vec::new(),
     };
     let one_day = |days: &[Weekday]| -> Result<Weekday, ModelError> {
         match days {

@@ -1,0 +1,223 @@
+"""Edited occurrences of a series (exceptions) end to end: one occurrence moved or renamed on one side is moved or
+renamed on the other, that one only and inside its series, with one update per attendee when Odoo edited it, and
+the next run is idle."""
+
+from datetime import datetime, timedelta, timezone
+
+from odoo.tests import tagged
+
+from .common import EmulatorCase
+
+ALICE = "alice@example.com"
+CAROL = "carol@partner.example"
+DAVE = "dave@partner.example"
+
+
+@tagged("post_install", "-at_install")
+class TestSyncExceptions(EmulatorCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.carol = cls.env["res.partner"].create({"name": "Carol", "email": CAROL})
+        cls.dave = cls.env["res.partner"].create({"name": "Dave", "email": DAVE})
+
+    def setUp(self):
+        super().setUp()
+        # 09:00 UTC is the same day in Brussels all year: the dates below are the series' own.
+        self.start = (datetime.now() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+        self.days = [(self.start + timedelta(days=n)).date() for n in range(4)]
+        self.account = self.emulator_account(self.user_a)
+
+    def sync(self):
+        log = self.account._run_sync()
+        self.assertEqual(log.status, "success", log.message)
+        return log
+
+    def assert_idle(self):
+        self.emulator.clear_requests()
+        log = self.sync()
+        self.assertEqual(
+            (log.outlook_created, log.outlook_updated, log.outlook_deleted, log.odoo_updated), (0, 0, 0, 0), log.message
+        )
+        self.assertEqual(self.emulator.requests()["total"], 1, "an idle run costs one delta request")
+        self.assertEqual(self.emulator.outbox(), [])
+
+    def mails(self):
+        mails = sorted((mail["kind"], mail["to"].lower()) for mail in self.emulator.outbox())
+        self.emulator.clear_outbox()
+        return mails
+
+    def client(self):
+        return self.outlook_client(ALICE)
+
+    def master(self):
+        [master] = [event for event in self.emulator.events(ALICE) if event.get("type") == "seriesMaster"]
+        return master
+
+    def outlook_instances(self, master_id):
+        """{original day: (start as naive UTC, subject, id)} of the series' instances in Outlook."""
+        start = self.start.replace(tzinfo=timezone.utc)
+        instances = self.client().instances(master_id, start - timedelta(days=1), start + timedelta(days=35))
+        return {
+            datetime.fromisoformat(instance["originalStart"].replace("Z", "+00:00")).date(): (
+                datetime.fromisoformat(instance["start"]["dateTime"][:19]),
+                instance["subject"],
+                instance["id"],
+            )
+            for instance in instances
+        }
+
+    def occurrences(self, base):
+        """{day: occurrence} of the series' active occurrences, by the day each starts on."""
+        return {event.start.date(): event for event in base.recurrence_id.calendar_event_ids}
+
+    def daily_series(self):
+        return (
+            self.env["calendar.event"]
+            .with_user(self.user_a)
+            .create(
+                {
+                    "name": "Daily standup",
+                    "start": self.start,
+                    "stop": self.start + timedelta(minutes=15),
+                    "partner_ids": [(6, 0, (self.user_a.partner_id | self.carol | self.dave).ids)],
+                    "recurrency": True,
+                    "rrule_type": "daily",
+                    "interval": 1,
+                    "end_type": "count",
+                    "count": 4,
+                    "event_tz": "Europe/Brussels",
+                }
+            )
+        )
+
+    def outlook_series(self, pattern=None):
+        """A series of four made in Outlook with Carol invited (daily unless ``pattern`` says otherwise), synced to
+        Odoo; returns its Odoo base event."""
+        stamp = "%Y-%m-%dT%H:%M:%S"
+        self.emulator.seed(
+            ALICE,
+            [
+                {
+                    "subject": "Daily standup",
+                    "start": {"dateTime": self.start.strftime(stamp), "timeZone": "UTC"},
+                    "end": {"dateTime": (self.start + timedelta(minutes=15)).strftime(stamp), "timeZone": "UTC"},
+                    "attendees": [{"emailAddress": {"address": CAROL, "name": "Carol"}, "type": "required"}],
+                    "recurrence": {
+                        "pattern": pattern or {"type": "daily", "interval": 1},
+                        "range": {
+                            "type": "numbered",
+                            "startDate": self.days[0].isoformat(),
+                            "numberOfOccurrences": 4,
+                            "recurrenceTimeZone": "UTC",
+                        },
+                    },
+                }
+            ],
+        )
+        log = self.sync()
+        self.assertEqual(log.odoo_created, 1, log.message)
+        [base] = self.account.sudo().link_ids.filtered("remote_id").event_id
+        return base
+
+    def test_occurrence_moved_in_outlook_moves_in_odoo_and_the_series_stays(self):
+        base = self.outlook_series()
+        before = self.occurrences(base)
+        self.assertEqual(sorted(before), self.days)
+        third_id = self.outlook_instances(self.master()["id"])[self.days[2]][2]
+        later = self.start.replace(hour=14, minute=30) + timedelta(days=2)
+        self.client().update_event(
+            third_id,
+            {
+                "subject": "Standup (afternoon)",
+                "start": {"dateTime": later.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+                "end": {"dateTime": (later + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            },
+        )
+        self.emulator.clear_outbox()
+
+        log = self.sync()
+        self.assertEqual(log.odoo_updated, 1, log.message)
+        self.assertEqual((log.outlook_created, log.outlook_updated, log.outlook_deleted), (0, 0, 0), log.message)
+        self.assertNotIn("Not synced", log.message or "")
+        moved = before[self.days[2]]
+        self.assertTrue(moved.exists() and moved.active)
+        self.assertEqual((moved.start, moved.stop), (later, later + timedelta(minutes=30)))
+        self.assertEqual(moved.name, "Standup (afternoon)")
+        self.assertEqual(moved.recurrence_id, base.recurrence_id, "it stays in its series")
+        self.assertFalse(moved.follow_recurrence)
+        # The others are the same records, untouched.
+        after = {event.id: event for event in base.recurrence_id.calendar_event_ids}
+        self.assertEqual(set(after), {event.id for event in before.values()})
+        for day in (self.days[0], self.days[1], self.days[3]):
+            self.assertEqual(before[day].start, self.start + timedelta(days=(day - self.days[0]).days))
+            self.assertEqual(before[day].name, "Daily standup")
+        self.assertEqual(self.emulator.outbox(), [], "applying Outlook's edit mails no one")
+        self.assert_idle()
+
+    def test_occurrence_moved_and_renamed_in_odoo_is_one_update_of_that_instance(self):
+        base = self.daily_series()
+        self.sync()
+        self.mails()
+        master = self.master()
+        third = self.occurrences(base)[self.days[2]]
+        later = third.start + timedelta(hours=5)
+        third.with_user(self.user_a).write(
+            {
+                "start": later,
+                "stop": later + timedelta(minutes=15),
+                "name": "Standup (late)",
+                "recurrence_update": "self_only",
+            }
+        )
+        self.assertEqual(third.recurrence_id, base.recurrence_id)
+
+        self.emulator.clear_requests()
+        log = self.sync()
+        self.assertEqual(log.outlook_updated, 1, log.message)
+        self.assertEqual(self.mails(), [("update", CAROL), ("update", DAVE)], "one update of that occurrence each")
+        self.assertEqual(self.emulator.requests()["by_route"].get("PATCH /v1.0/me/events/{id}"), 1)
+        instances = self.outlook_instances(master["id"])
+        self.assertEqual(sorted(instances), self.days)
+        self.assertEqual(instances[self.days[2]][:2], (later, "Standup (late)"))
+        for n in (0, 1, 3):
+            self.assertEqual(instances[self.days[n]][:2], (self.start + timedelta(days=n), "Daily standup"))
+        self.assertEqual(self.master()["subject"], "Daily standup", "the series itself is untouched")
+        self.assert_idle()
+
+        # Renamed again in Odoo: one more update of that occurrence, nothing else.
+        third.with_user(self.user_a).write({"name": "Standup (later)", "recurrence_update": "self_only"})
+        log = self.sync()
+        self.assertEqual(log.outlook_updated, 1, log.message)
+        self.assertEqual(self.mails(), [("update", CAROL), ("update", DAVE)])
+        self.assertEqual(self.outlook_instances(master["id"])[self.days[2]][:2], (later, "Standup (later)"))
+        self.assert_idle()
+
+    def test_occurrence_moved_to_another_day_in_outlook_keeps_standing_for_its_own(self):
+        weekday = self.days[0].strftime("%A").lower()
+        base = self.outlook_series({"type": "weekly", "interval": 1, "daysOfWeek": [weekday]})
+        weeks = [self.days[0] + timedelta(weeks=n) for n in range(4)]
+        before = self.occurrences(base)
+        self.assertEqual(sorted(before), weeks)
+        second_id = self.outlook_instances(self.master()["id"])[weeks[1]][2]
+        # Two days later in its week: between its neighbours, as Outlook requires.
+        later = self.start + timedelta(weeks=1, days=2)
+        self.client().update_event(
+            second_id,
+            {
+                "start": {"dateTime": later.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+                "end": {"dateTime": (later + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            },
+        )
+        self.emulator.clear_outbox()
+
+        log = self.sync()
+        self.assertEqual(log.odoo_updated, 1, log.message)
+        moved = before[weeks[1]]
+        self.assertEqual((moved.start, moved.recurrence_id), (later, base.recurrence_id))
+        self.assertEqual(len(base.recurrence_id.calendar_event_ids), 4, "moved, not deleted")
+        # Odoo takes the occurrence on a day the rule does not give for the week left empty: the same exception,
+        # not a deletion and a stray event, so nothing goes back to Outlook and the next run is idle.
+        self.assertEqual((log.outlook_updated, log.outlook_deleted), (0, 0), log.message)
+        self.assertEqual(sorted(self.outlook_instances(self.master()["id"])), weeks)
+        self.assert_idle()

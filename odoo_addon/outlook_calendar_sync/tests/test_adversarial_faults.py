@@ -160,9 +160,9 @@ class TestFaultCases(EmulatorCase):
         self.sync()
         self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
 
-    def seen_copy(self, name):
+    def seen_copy(self, name, **values):
         """An Odoo event whose Outlook copy a later run's delta has seen (so not the fresh-copy defect)."""
-        event = self.event(self.user_a, name=name)
+        event = self.event(self.user_a, name=name, **values)
         self.sync()
         self.sync()
         [copy] = [copy for copy in self.copies() if copy["subject"] == name]
@@ -195,7 +195,16 @@ class TestFaultCases(EmulatorCase):
     # D2: the killed run's PATCH reached Outlook but its new link did not reach the database, so the next run sees
     # the echo of its own edit as an Outlook change, which would beat the deletion ("a change beats a deletion").
     def test_odoo_deletion_after_a_killed_run_that_sent_an_edit(self):
-        event, _copy = self.seen_copy("Edited, then deleted in Odoo")
+        # A full meeting: the echo is recognised by content, so every field must read back as Odoo sent it.
+        guest = self.env["res.partner"].create({"name": "Guest", "email": "Guest@Partner.example"})
+        event, _copy = self.seen_copy(
+            "Edited, then deleted in Odoo",
+            partners=self.user_a.partner_id | self.user_b.partner_id | guest,
+            description="<p>Agenda: <b>budget</b></p>",
+            location="Room 4",
+            privacy="private",
+            alarm_ids=[(6, 0, self.env.ref("calendar.alarm_notif_1").ids)],
+        )
         event.name = "Edited in Odoo"
         self.killed_run()
         self.assertEqual([c["subject"] for c in self.copies()].count("Edited in Odoo"), 1, "the edit reached Outlook")

@@ -473,17 +473,16 @@ async fn an_online_meeting_gets_a_join_link_and_stays_online() {
     assert_eq!(plain["onlineMeetingProvider"], "unknown");
 
     let id = plain["id"].as_str().unwrap();
-    let patch = |body: Value| {
-        env.graph(Method::PATCH, &token, &format!("/me/events/{id}"))
+    let patch = async |body: Value| {
+        let sent = env
+            .graph(Method::PATCH, &token, &format!("/me/events/{id}"))
             .json(&body)
             .send()
+            .await
+            .unwrap();
+        json_of(sent).await.1
     };
-    let online: Value = patch(json!({"isOnlineMeeting": true}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let online = patch(json!({"isOnlineMeeting": true})).await;
     assert_eq!(online["isOnlineMeeting"], true);
     assert_eq!(online["onlineMeetingProvider"], "teamsForBusiness");
     let link = online["onlineMeeting"]["joinUrl"]
@@ -493,12 +492,7 @@ async fn an_online_meeting_gets_a_join_link_and_stays_online() {
     assert!(link.starts_with("https://teams.microsoft.com/l/meetup-join/"));
 
     // Graph ignores turning it off, and the link stays the same through other edits.
-    let later: Value = patch(json!({"isOnlineMeeting": false, "subject": "renamed"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let later = patch(json!({"isOnlineMeeting": false, "subject": "renamed"})).await;
     assert_eq!(later["isOnlineMeeting"], true);
     assert_eq!(later["onlineMeeting"]["joinUrl"], link.as_str());
 

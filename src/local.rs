@@ -1,6 +1,8 @@
 //! The Odoo side of a run as the addon hands it over, read record by record: one malformed record is
 //! reported and held back, the rest of the run goes on.
 
+use std::collections::HashMap;
+
 use outlook_model::odoo::OdooEvent;
 use outlook_runner::{ItemFailure, LocalEvent, LocalListing};
 use pyo3::PyResult;
@@ -16,7 +18,7 @@ pub(crate) struct ReadLocal {
 }
 
 /// Reads `local` (`{"kind": "full", "events": [...]}` or `{"kind": "delta", "changed": [...],
-/// "deleted": [...]}`). The shape itself must be right (`ValueError` otherwise); a record that
+/// "deleted": [...], "deleted_hashes": {"<id>": hash}}`). The shape itself must be right (`ValueError` otherwise); a record that
 /// does not read becomes a failure. A full listing with such a record is read as a delta of the
 /// others: in a full listing an absent record means "deleted", and an unreadable one is not.
 pub(crate) fn read_local(local: Value) -> PyResult<ReadLocal> {
@@ -40,6 +42,11 @@ pub(crate) fn read_local(local: Value) -> PyResult<ReadLocal> {
         Some(value) => serde_json::from_value(value)
             .map_err(|e| bad_shape(&format!("'deleted' must be a list of ids: {e}")))?,
     };
+    let deleted_hashes: HashMap<i64, String> = match object.remove("deleted_hashes") {
+        None | Some(Value::Null) => HashMap::new(),
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| bad_shape(&format!("'deleted_hashes' must map ids to hashes: {e}")))?,
+    };
     let mut events = Vec::with_capacity(items.len());
     let mut failures = Vec::new();
     let mut held = Vec::new();
@@ -58,6 +65,7 @@ pub(crate) fn read_local(local: Value) -> PyResult<ReadLocal> {
         LocalListing::Delta {
             changed: events,
             deleted,
+            deleted_hashes,
         }
     };
     Ok(ReadLocal {

@@ -7,8 +7,11 @@
 //!   `{"delta_link": str|None, "links": [{<status fields>, "remote": <event>|None}], "pending_remote": [str],
 //!   "excluded_local": [str]}`.
 //! - `local`: `{"kind": "full", "events": [item...]}` or `{"kind": "delta", "changed": [item...],
-//!   "deleted": [int...]}`, where `item` is `{"values": <calendar.event values as in OdooEvent>,
-//!   "modified_at": <write_date: Odoo's naive UTC "YYYY-MM-DD HH:MM:SS", an ISO string with offset, or None>}`.
+//!   "deleted": [int...], "deleted_hashes": {str(int): str}}`, where `item` is `{"values": <calendar.event values
+//!   as in OdooEvent>, "modified_at": <write_date: Odoo's naive UTC "YYYY-MM-DD HH:MM:SS", an ISO string with
+//!   offset, or None>}`. `deleted_hashes` (optional) gives, for a deleted event changed since the last
+//!   committed run, `local_hash` of its last values: an Outlook copy with that content is the echo of a run
+//!   that died after writing it, and is deleted instead of undoing the deletion.
 //! - result: `{"local_ops": [...], "state": {...}, "retry_local": [int], "report": {...}, "tokens": Tokens}`.
 //!   Each local op is `{"action": "create"|"update"|"delete", "remote_id", "local_id", "values", "link",
 //!   "previous"}`: apply them and store `state` in one transaction, adding each op's `link` when it succeeded

@@ -452,12 +452,15 @@ pub fn apply(ed: &mut Editable, body: &Map<String, Value>, mode: Mode) -> Result
                     enum_value(value, key, "onlineMeetingProviderType", &allowed)?,
                 );
             }
-            "isReminderOn"
-            | "responseRequested"
-            | "allowNewTimeProposals"
-            | "hideAttendees"
-            | "isOnlineMeeting" => {
+            "isReminderOn" | "responseRequested" | "allowNewTimeProposals" | "hideAttendees" => {
                 ed.fields.insert(key.clone(), bool_value(value, key)?);
+            }
+            "isOnlineMeeting" => {
+                let wanted = bool_value(value, key)?;
+                // Once an online meeting, always one: Graph ignores a later `false` (graph_api.md).
+                if !is_online_meeting(ed) {
+                    ed.fields.insert(key.clone(), wanted);
+                }
             }
             "reminderMinutesBeforeStart" => {
                 let minutes = value
@@ -494,7 +497,35 @@ pub fn apply(ed: &mut Editable, body: &Map<String, Value>, mode: Mode) -> Result
             }
         }
     }
+    if is_online_meeting(ed) && !ed.fields.contains_key("onlineMeeting") {
+        join_online_meeting(ed);
+    }
     Ok(())
+}
+
+fn is_online_meeting(ed: &Editable) -> bool {
+    ed.fields.get("isOnlineMeeting") == Some(&json!(true))
+}
+
+/// What Graph fills in when an event becomes an online meeting: the provider (Teams when the client
+/// named none) and the read-only `onlineMeeting` with its join link.
+fn join_online_meeting(ed: &mut Editable) {
+    if ed.fields.get("onlineMeetingProvider") == Some(&json!("unknown")) {
+        ed.fields
+            .insert("onlineMeetingProvider".into(), json!("teamsForBusiness"));
+    }
+    let thread = crate::ids::guid().replace('-', "");
+    ed.fields.insert(
+        "onlineMeeting".into(),
+        json!({
+            "joinUrl": format!("https://teams.microsoft.com/l/meetup-join/19%3ameeting_{thread}%40thread.v2/0"),
+            "conferenceId": null,
+            "tollNumber": null,
+            "tollFreeNumbers": [],
+            "phones": [],
+            "quickDial": null,
+        }),
+    );
 }
 
 /// Checks the times: both present, end not before start, all-day at midnight with a later end date.

@@ -162,7 +162,10 @@ fn base(ev: &Event, fields: &Map<String, Value>, opts: &RenderOptions) -> Map<St
             .cloned()
             .unwrap_or(Value::Null),
     );
-    out.insert("onlineMeeting".into(), Value::Null);
+    out.insert(
+        "onlineMeeting".into(),
+        fields.get("onlineMeeting").cloned().unwrap_or(Value::Null),
+    );
     out.insert("responseStatus".into(), response_json(&ev.response));
     out.insert("body".into(), body);
     out.insert("start".into(), Value::Null);

@@ -463,3 +463,49 @@ async fn the_post_create_change_key_rotation_quirk_makes_a_fresh_etag_stale() {
         "nothing but the change key moved"
     );
 }
+
+#[tokio::test]
+async fn an_online_meeting_gets_a_join_link_and_stays_online() {
+    let env = Env::new();
+    let token = env.token("a@contoso.com").await;
+    let plain = env.create(&token, meeting("plain", &[])).await;
+    assert_eq!(plain["onlineMeeting"], Value::Null);
+    assert_eq!(plain["onlineMeetingProvider"], "unknown");
+
+    let id = plain["id"].as_str().unwrap();
+    let patch = async |body: Value| {
+        let sent = env
+            .graph(Method::PATCH, &token, &format!("/me/events/{id}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        json_of(sent).await.1
+    };
+    let online = patch(json!({"isOnlineMeeting": true})).await;
+    assert_eq!(online["isOnlineMeeting"], true);
+    assert_eq!(online["onlineMeetingProvider"], "teamsForBusiness");
+    let link = online["onlineMeeting"]["joinUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(link.starts_with("https://teams.microsoft.com/l/meetup-join/"));
+
+    // Graph ignores turning it off, and the link stays the same through other edits.
+    let later = patch(json!({"isOnlineMeeting": false, "subject": "renamed"})).await;
+    assert_eq!(later["isOnlineMeeting"], true);
+    assert_eq!(later["onlineMeeting"]["joinUrl"], link.as_str());
+
+    let other = env
+        .create(&token, {
+            let mut m = meeting("other", &[]);
+            m["isOnlineMeeting"] = json!(true);
+            m
+        })
+        .await;
+    assert_ne!(
+        other["onlineMeeting"]["joinUrl"],
+        link.as_str(),
+        "one link per meeting"
+    );
+}

@@ -26,6 +26,7 @@ pub(crate) struct SideIndex<'a, T> {
     full: bool,
     by_id: HashMap<&'a str, usize>,
     deleted: HashSet<&'a str>,
+    deleted_hashes: Option<&'a HashMap<String, String>>,
     /// Items already accounted for: found by a status, or taken by a match. The rest are new.
     taken: Vec<bool>,
 }
@@ -57,9 +58,13 @@ impl<'a, T: Item> SideIndex<'a, T> {
                 });
             }
         }
-        let (full, deleted) = match listing {
-            Listing::Full { .. } => (true, HashSet::new()),
-            Listing::Delta { deleted, .. } => {
+        let (full, deleted, deleted_hashes) = match listing {
+            Listing::Full { .. } => (true, HashSet::new(), None),
+            Listing::Delta {
+                deleted,
+                deleted_hashes,
+                ..
+            } => {
                 let mut set = HashSet::with_capacity(deleted.len());
                 for id in deleted {
                     if by_id.contains_key(id.as_str()) {
@@ -70,7 +75,7 @@ impl<'a, T: Item> SideIndex<'a, T> {
                     }
                     set.insert(id.as_str());
                 }
-                (false, set)
+                (false, set, Some(deleted_hashes))
             }
         };
         Ok(SideIndex {
@@ -79,6 +84,7 @@ impl<'a, T: Item> SideIndex<'a, T> {
             full,
             by_id,
             deleted,
+            deleted_hashes,
             taken: vec![false; items.len()],
         })
     }
@@ -104,6 +110,11 @@ impl<'a, T: Item> SideIndex<'a, T> {
         } else {
             Seen::Unchanged
         })
+    }
+
+    /// The hash a deleted item had when it was deleted, if the delta gives it.
+    pub(crate) fn deleted_hash(&self, id: &str) -> Option<&'a str> {
+        self.deleted_hashes?.get(id).map(String::as_str)
     }
 
     /// Indexes of items no status claimed, in listing order.

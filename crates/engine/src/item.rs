@@ -1,6 +1,7 @@
 //! What each side looks like now: items described by id and semantic hash, as a full listing or a
 //! delta.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,12 @@ pub enum Listing<T> {
         /// Ids deleted. Ids the engine never linked are ignored (an item created and deleted
         /// between two runs, or the echo of our own delete).
         deleted: Vec<String>,
+        /// For deleted ids whose item changed after the last sync: the hash it had when deleted.
+        /// A run may have copied that change to the other side and died before its status was
+        /// stored; the other side then shows exactly this hash, which is our echo, not a
+        /// person's edit, so it does not beat the deletion.
+        #[serde(default, skip_serializing_if = "HashMap::is_empty")]
+        deleted_hashes: HashMap<String, String>,
     },
 }
 
@@ -101,12 +108,29 @@ impl<T> Listing<T> {
 
     /// A delta listing.
     pub fn delta(changed: Vec<T>, deleted: Vec<String>) -> Self {
-        Listing::Delta { changed, deleted }
+        Listing::Delta {
+            changed,
+            deleted,
+            deleted_hashes: HashMap::new(),
+        }
+    }
+
+    /// A delta listing whose deleted items carry their last hash (see `deleted_hashes`).
+    pub fn delta_with_hashes(
+        changed: Vec<T>,
+        deleted: Vec<String>,
+        deleted_hashes: HashMap<String, String>,
+    ) -> Self {
+        Listing::Delta {
+            changed,
+            deleted,
+            deleted_hashes,
+        }
     }
 
     /// True for a delta that reports nothing: with both sides like this a run has nothing to do.
     pub fn is_empty_delta(&self) -> bool {
-        matches!(self, Listing::Delta { changed, deleted } if changed.is_empty() && deleted.is_empty())
+        matches!(self, Listing::Delta { changed, deleted, .. } if changed.is_empty() && deleted.is_empty())
     }
 
     /// True for a listing of every item (as opposed to the changes since the last run).

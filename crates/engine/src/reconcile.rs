@@ -259,13 +259,28 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// What the pair's remote side shows, except that a remote change carrying the hash the
+    /// deleted local item last had is the echo of that item's own last edit, copied by a run that
+    /// died before storing its status: not a person's change, so the deletion stands alone.
+    fn remote_seen(&self, pair: &Pair<'_>) -> Seen {
+        match (pair.local.seen, pair.remote.seen) {
+            (Seen::Gone, Seen::Changed(r))
+                if self.locals.deleted_hash(&pair.status.local_id)
+                    == Some(self.remotes.item(r).hash.as_str()) =>
+            {
+                Seen::Unchanged
+            }
+            (_, seen) => seen,
+        }
+    }
+
     /// Phase 3: one row of the decision table.
     fn decide_linked(&mut self, pair: &Pair<'_>) {
         let status = pair.status;
         let local_id = self.local_id(pair).to_owned();
         let remote_id = self.remote_id(pair).to_owned();
         let replaces = Some(status.key());
-        match (pair.local.seen, pair.remote.seen) {
+        match (pair.local.seen, self.remote_seen(pair)) {
             // Only reached when an item was re-identified with unchanged content: record its new id.
             (Seen::Unchanged, Seen::Unchanged) => {
                 let mut moved = status.clone();

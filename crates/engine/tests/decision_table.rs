@@ -306,6 +306,39 @@ fn modification_beats_local_deletion() {
 }
 
 #[test]
+fn echo_of_a_deleted_items_last_edit_does_not_beat_its_deletion() {
+    // A run copied L1's edit ("edited") to Outlook and died before storing the status; then L1
+    // was deleted with the hash it last had. Outlook shows "edited".
+    let statuses = [status("L1", "R1", "h1", "h1")];
+    let plan_deleted_as = |last_hash: &str| {
+        let hashes = [("L1".to_owned(), last_hash.to_owned())].into();
+        let locals = Listing::delta_with_hashes(vec![], vec!["L1".into()], hashes);
+        let remotes = delta(vec![remote("R1", "edited", 9)], &[]);
+        plan(&statuses, &locals, &remotes, &config()).unwrap()
+    };
+
+    // Our echo: the deletion stands.
+    let p = plan_deleted_as("edited");
+    assert_eq!(
+        p.remote_ops(),
+        [RemoteOp::Delete {
+            remote_id: "R1".into()
+        }]
+    );
+    assert!(p.local_ops().is_empty() && p.conflicts().is_empty());
+
+    // Any other remote content is a person's edit, which still beats the deletion.
+    let p = plan_deleted_as("mine");
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Create {
+            remote_id: "R1".into()
+        }]
+    );
+    assert_eq!(p.conflicts()[0].kind, ConflictKind::ModifiedVsDeleted);
+}
+
+#[test]
 fn modification_beats_remote_deletion_with_a_fresh_transaction_id() {
     let statuses = [status("L1", "R1", "h1", "h1")];
     let p = plan(

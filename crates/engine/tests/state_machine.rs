@@ -288,10 +288,12 @@ impl World {
             Listing::Delta {
                 changed: local_changed,
                 deleted: local_deleted,
+                ..
             },
             Listing::Delta {
                 changed: remote_changed,
                 deleted: remote_deleted,
+                ..
             },
         ) = (touched, local, remote)
         else {

@@ -271,7 +271,9 @@ pub(crate) fn settle_for_attendees(
     };
     let (remote_items, remote_deleted, remote_full) = match &mut remote.listing {
         Listing::Full { items } => (items, None, true),
-        Listing::Delta { changed, deleted } => (changed, Some(&*deleted), false),
+        Listing::Delta {
+            changed, deleted, ..
+        } => (changed, Some(&*deleted), false),
     };
     let local_items: &mut Vec<LocalItem> = match &mut local.listing {
         Listing::Full { items } | Listing::Delta { changed: items, .. } => items,

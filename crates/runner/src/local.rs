@@ -32,9 +32,19 @@ pub(crate) fn read_local(
     options: &RunOptions,
     report: &mut Report,
 ) -> LocalView {
-    let (records, deleted, full) = match listing {
-        LocalListing::Full { events } => (events.as_slice(), &[][..], true),
-        LocalListing::Delta { changed, deleted } => (changed.as_slice(), deleted.as_slice(), false),
+    let no_hashes = HashMap::new();
+    let (records, deleted, deleted_hashes, full) = match listing {
+        LocalListing::Full { events } => (events.as_slice(), &[][..], &no_hashes, true),
+        LocalListing::Delta {
+            changed,
+            deleted,
+            deleted_hashes,
+        } => (
+            changed.as_slice(),
+            deleted.as_slice(),
+            deleted_hashes,
+            false,
+        ),
     };
     let mut items = Vec::new();
     let mut events = HashMap::new();
@@ -90,7 +100,14 @@ pub(crate) fn read_local(
     let listing = if full {
         Listing::full(items)
     } else {
-        Listing::delta(items, deleted.iter().map(i64::to_string).collect())
+        Listing::delta_with_hashes(
+            items,
+            deleted.iter().map(i64::to_string).collect(),
+            deleted_hashes
+                .iter()
+                .map(|(id, hash)| (id.to_string(), hash.clone()))
+                .collect(),
+        )
     };
     LocalView {
         listing,
@@ -153,13 +170,18 @@ pub(crate) fn without(listing: &Listing<LocalItem>, ids: &HashSet<String>) -> Li
                 .cloned()
                 .collect(),
         ),
-        Listing::Delta { changed, deleted } => Listing::delta(
+        Listing::Delta {
+            changed,
+            deleted,
+            deleted_hashes,
+        } => Listing::delta_with_hashes(
             changed
                 .iter()
                 .filter(|i| !ids.contains(&i.id))
                 .cloned()
                 .collect(),
             deleted.clone(),
+            deleted_hashes.clone(),
         ),
     }
 }

@@ -428,7 +428,9 @@ fn recreates_confirm_deletions(
     for id in gone {
         match &mut remote.listing {
             Listing::Full { items } => items.retain(|item| item.id != id),
-            Listing::Delta { changed, deleted } => {
+            Listing::Delta {
+                changed, deleted, ..
+            } => {
                 changed.retain(|item| item.id != id);
                 deleted.push(id.clone());
             }

@@ -1,5 +1,7 @@
 //! What a run reads and returns: the stored sync state of a mailbox link, the Odoo side, options.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use outlook_engine::{ConflictPolicy, Status};
 use outlook_model::Event;
@@ -100,6 +102,13 @@ pub enum LocalListing {
         changed: Vec<LocalEvent>,
         /// Ids of deleted events.
         deleted: Vec<i64>,
+        /// For deleted events changed since the last committed run: the content hash they had
+        /// when deleted (what the binding's `local_hash` gives for their values). A run that copied that change
+        /// to Outlook and died before committing left an Outlook copy with this content: the
+        /// next run recognises it as our own write and deletes it, instead of taking it for a
+        /// person's edit that beats the deletion.
+        #[serde(default)]
+        deleted_hashes: HashMap<i64, String>,
     },
 }
 

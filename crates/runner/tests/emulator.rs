@@ -441,6 +441,7 @@ async fn first_sync_copies_both_ways_and_invites_each_attendee_once() {
         local: LocalListing::Delta {
             changed: vec![],
             deleted: vec![],
+            deleted_hashes: Default::default(),
         },
     };
     let idle = run(&env.client, input, &options()).await.unwrap();

@@ -46,6 +46,7 @@ use outlook_engine::{Conflict, Side};
 use outlook_graph::{ClientOptions, Endpoints, GraphClient, Secret, TokenSet, http_client};
 use outlook_model::odoo::OdooAttendeeState;
 use outlook_model::odoo::OdooEvent;
+use outlook_model::semantic_hash_hex;
 use outlook_runner::{
     AttendeeNoteKind, ConflictPolicy, FirstSync, LocalAction, LocalEvent, LocalListing, RunInput,
     RunOptions, RunOutput, SyncState, run,
@@ -311,7 +312,8 @@ struct Odoo {
     state: SyncState,
     next_id: i64,
     dirty: BTreeSet<i64>,
-    tombstones: BTreeSet<i64>,
+    /// Deleted records, with their content hash when they were dirty (the addon's tombstone).
+    tombstones: BTreeMap<i64, Option<String>>,
 }
 
 impl Odoo {
@@ -347,7 +349,12 @@ impl Odoo {
         if delta {
             LocalListing::Delta {
                 changed: self.dirty.iter().filter_map(event).collect(),
-                deleted: self.tombstones.iter().copied().collect(),
+                deleted: self.tombstones.keys().copied().collect(),
+                deleted_hashes: self
+                    .tombstones
+                    .iter()
+                    .filter_map(|(id, hash)| Some((*id, hash.clone()?)))
+                    .collect(),
             }
         } else {
             LocalListing::Full {
@@ -394,7 +401,7 @@ impl Odoo {
         }
         let retry: HashSet<i64> = output.retry_local.iter().copied().collect();
         self.dirty.retain(|id| retry.contains(id));
-        self.tombstones.retain(|id| retry.contains(id));
+        self.tombstones.retain(|id, _| retry.contains(id));
         self.state = state;
     }
 }
@@ -865,9 +872,13 @@ impl World {
                     return Ok(());
                 }
                 let id = ids[pick.index(ids.len())];
-                self.odoo.records.remove(&id);
-                self.odoo.dirty.remove(&id);
-                self.odoo.tombstones.insert(id);
+                let record = self.odoo.records.remove(&id).unwrap();
+                let hash = self
+                    .odoo
+                    .dirty
+                    .remove(&id)
+                    .then(|| semantic_hash_hex(&record.values.to_event().unwrap()));
+                self.odoo.tombstones.insert(id, hash);
                 self.segment.odoo_deleted.insert(id);
                 self.segment.touched.insert(Touched::Odoo(id), None);
             }

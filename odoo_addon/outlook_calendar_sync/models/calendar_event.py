@@ -1,9 +1,13 @@
 """Local change tracking: a run reads only what changed (dirty links and tombstones), never the whole calendar."""
 
+import logging
+
 from odoo import api, fields, models
 
-from .outlook_event_values import RECURRENCE_FIELDS, series_base
+from .outlook_event_values import RECURRENCE_FIELDS, content_hash, series_base
 from .outlook_sync_account import TRACKING_STATES
+
+_logger = logging.getLogger(__name__)
 
 # Fields whose change Outlook must hear about. Anything else (followers, activity dates...) is not sent.
 SYNCED_FIELDS = frozenset(
@@ -131,8 +135,20 @@ class CalendarEvent(models.Model):
                     "ical_uid": link.ical_uid,
                     "name": link.event_id.name,
                     "odoo_event_id": link.event_id.id,
+                    "content_hash": link.dirty and _last_hash(link),
                 }
                 for link in links
             ]
         )
         links.account_id._mark_dirty()
+
+
+def _last_hash(link):
+    """The content hash of a linked event about to be deleted. Only a change not yet synced can have an Outlook echo
+    the link does not know of, hence only asked for dirty links. An event the engine cannot read has no hash: its
+    deletion must still go ahead (the next run then treats an echo as a person's edit, the safe side)."""
+    try:
+        return content_hash(link.event_id, link.account_id.user_id, link.ical_uid)
+    except ValueError as error:
+        _logger.info("Outlook sync: no content hash for deleted event %s: %s", link.event_id.id, error)
+        return False

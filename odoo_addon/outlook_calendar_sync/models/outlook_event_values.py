@@ -12,6 +12,8 @@ import pytz
 from odoo import fields
 from odoo.tools import email_normalize
 
+import outlook_sync
+
 RECURRENCE_FIELDS = (
     "rrule_type",
     "interval",
@@ -497,3 +499,8 @@ def write_values(env, values, user, lookups=None):
         vals.update(_recurrence_values(recurrence))
         vals["event_tz"] = vals["event_tz"] or _zone(recurrence.get("event_tz"))
     return vals, states
+
+
+def content_hash(event, user, ical_uid=None):
+    """The engine's hash of ``event`` as ``user``'s mailbox sees it: what a link records as Odoo's side."""
+    return outlook_sync.local_hash(event_values(event, user, ical_uid))

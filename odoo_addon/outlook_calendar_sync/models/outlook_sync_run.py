@@ -21,6 +21,7 @@ from .outlook_event_values import (
     RECURRENCE_FIELDS,
     Lookups,
     apply_occurrences,
+    content_hash,
     event_values,
     series_base,
     write_values,
@@ -84,7 +85,10 @@ class OutlookSyncAccount(models.Model):
         account = self.sudo()
         Event = self.env["calendar.event"].sudo().with_context(active_test=False)
         domain = account._event_domain()
-        deleted = set(account._tombstones().mapped("odoo_event_id"))
+        tombstones = account._tombstones()
+        deleted = set(tombstones.mapped("odoo_event_id"))
+        # See outlook.sync.tombstone's content_hash: how an echo of a killed run's write is told from an edit.
+        deleted_hashes = {str(t.odoo_event_id): t.content_hash for t in tombstones if t.content_hash}
         if account.full_sync_needed or not account.delta_state:
             # Archived events are left out: for Outlook an archived event is a deleted one (a cancellation), and
             # unarchiving it makes a new one (invitations), which is what attendees of an Odoo event expect.
@@ -95,12 +99,27 @@ class OutlookSyncAccount(models.Model):
             events = dirty.filtered_domain([*domain, ("active", "=", True)])
             # Linked events archived, or that the user no longer organizes or attends, leave their mailbox.
             linked = set(account.link_ids.filtered("remote_id").event_id.ids)
-            deleted |= {event.id for event in dirty - events if event.id in linked}
+            gone = (dirty - events).filtered(lambda event: event.id in linked)
+            deleted |= set(gone.ids)
+            deleted_hashes |= account._last_hashes(gone)
             kind = "delta"
         items = account._local_items(events)
         if kind == "full":
             return {"kind": "full", "events": items}
-        return {"kind": "delta", "changed": items, "deleted": sorted(deleted)}
+        return {"kind": "delta", "changed": items, "deleted": sorted(deleted), "deleted_hashes": deleted_hashes}
+
+    def _last_hashes(self, events):
+        """Content hashes of dirty ``events`` leaving the mailbox (archived, or no longer the user's), as active
+        events: the content a killed run would have sent before they left."""
+        links = {link.event_id.id: link for link in self.link_ids if link.event_id in events}
+        hashes = {}
+        for event in events:
+            values = {**event_values(event, self.user_id, links[event.id].ical_uid), "active": True}
+            try:
+                hashes[str(event.id)] = outlook_sync.local_hash(values)
+            except ValueError:
+                continue  # unreadable: the engine reports the record; without a hash an echo counts as an edit
+        return hashes
 
     def _local_items(self, events):
         user = self.user_id
@@ -424,7 +443,7 @@ class OutlookSyncAccount(models.Model):
         """The engine's link for a write that succeeded, with the record's id and the hash of what Odoo holds."""
         link = dict(link)
         link["local_id"] = str(event.id)
-        link["local_hash"] = outlook_sync.local_hash(event_values(event, self.user_id, link.get("ical_uid")))
+        link["local_hash"] = content_hash(event, self.user_id, link.get("ical_uid"))
         return link
 
     @staticmethod

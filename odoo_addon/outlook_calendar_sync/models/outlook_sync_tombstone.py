@@ -14,6 +14,10 @@ class OutlookSyncTombstone(models.Model):
     ical_uid = fields.Char(string="iCalendar UID")
     name = fields.Char(string="Event", help="The deleted event's title, for the sync log.")
     odoo_event_id = fields.Integer(string="Deleted Odoo event id")
+    content_hash = fields.Char(
+        help="The event's content hash when deleted, kept when it had changes no run had committed yet: an "
+        "Outlook copy showing that content is the echo of a run that died after writing it, not a person's edit."
+    )
 
     def _as_dict(self):
         self.ensure_one()

@@ -2,7 +2,6 @@
 injects faults; afterwards both sides hold every change once. The long form is ``make adversarial``."""
 
 import contextlib
-import functools
 import logging
 import os
 import random
@@ -19,21 +18,6 @@ from .common import CLIENT_ID, CLIENT_SECRET, EmulatorCase
 from .faults_scenario import FaultScenario, summary_line
 
 _logger = logging.getLogger(__name__)
-
-
-def known_defect(test):
-    """``unittest.expectedFailure`` for Odoo's test runner, which does not honour it: a failure is reported as a
-    skip naming the defect, a pass fails the test so that the marker is removed once the defect is fixed."""
-
-    @functools.wraps(test)
-    def run(self):
-        try:
-            test(self)
-        except AssertionError as error:
-            self.skipTest(f"known defect, still present: {error}")
-        self.fail("known defect fixed: remove @known_defect from this test")
-
-    return run
 
 
 class _WorkerDied(Exception):
@@ -84,10 +68,8 @@ class TestAdversarialFaults(EmulatorCase):
     def test_random_edits_under_faults_converge_without_loss_or_duplicates(self):
         seed = int(os.environ.get("ADVERSARIAL_SEED") or random.SystemRandom().randrange(10**6))
         rounds = int(os.environ.get("ADVERSARIAL_SHORT_RUNS") or 4)
-        # The known defects are left to TestFaultCases, so that this test checks everything else; the long form
-        # (`make adversarial`) does not avoid them.
         harness = InTransactionHarness(self.env, self.emulator)
-        scenario = FaultScenario(harness, seed, users=2, avoid_known_defects=True)
+        scenario = FaultScenario(harness, seed, users=2)
         result = scenario.run(rounds)
         line = summary_line(result)
         _logger.info(line)
@@ -178,9 +160,9 @@ class TestFaultCases(EmulatorCase):
         self.sync()
         self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
 
-    def seen_copy(self, name):
+    def seen_copy(self, name, **values):
         """An Odoo event whose Outlook copy a later run's delta has seen (so not the fresh-copy defect)."""
-        event = self.event(self.user_a, name=name)
+        event = self.event(self.user_a, name=name, **values)
         self.sync()
         self.sync()
         [copy] = [copy for copy in self.copies() if copy["subject"] == name]
@@ -210,11 +192,19 @@ class TestFaultCases(EmulatorCase):
             raise _WorkerDied
         self.env.invalidate_all()
 
-    # Known defect: the killed run's PATCH reached Outlook but its new link did not reach the database, so the next
-    # run takes the echo of its own edit for an Outlook change, and "a change beats a deletion" undoes the deletion.
-    @known_defect
+    # D2: the killed run's PATCH reached Outlook but its new link did not reach the database, so the next run sees
+    # the echo of its own edit as an Outlook change, which would beat the deletion ("a change beats a deletion").
     def test_odoo_deletion_after_a_killed_run_that_sent_an_edit(self):
-        event, _copy = self.seen_copy("Edited, then deleted in Odoo")
+        # A full meeting: the echo is recognised by content, so every field must read back as Odoo sent it.
+        guest = self.env["res.partner"].create({"name": "Guest", "email": "Guest@Partner.example"})
+        event, _copy = self.seen_copy(
+            "Edited, then deleted in Odoo",
+            partners=self.user_a.partner_id | self.user_b.partner_id | guest,
+            description="<p>Agenda: <b>budget</b></p>",
+            location="Room 4",
+            privacy="private",
+            alarm_ids=[(6, 0, self.env.ref("calendar.alarm_notif_1").ids)],
+        )
         event.name = "Edited in Odoo"
         self.killed_run()
         self.assertEqual([c["subject"] for c in self.copies()].count("Edited in Odoo"), 1, "the edit reached Outlook")
@@ -223,6 +213,25 @@ class TestFaultCases(EmulatorCase):
         self.sync()
         self.assertFalse(self.odoo_events("Edited in Odoo"), "deleted in Odoo: it does not come back")
         self.assertNotIn("Edited in Odoo", [c["subject"] for c in self.copies()], "and it is gone from Outlook")
+
+    def test_odoo_archive_after_a_killed_run_that_sent_an_edit(self):
+        event, _copy = self.seen_copy("Edited, then archived in Odoo")
+        event.name = "Edited in Odoo"
+        self.killed_run()
+        event.active = False
+        self.sync()
+        self.sync()
+        self.assertEqual(event.active, False, "archived in Odoo: it stays archived")
+        self.assertNotIn("Edited in Odoo", [c["subject"] for c in self.copies()], "and it is cancelled in Outlook")
+
+    def test_an_outlook_edit_after_a_killed_run_still_beats_the_odoo_deletion(self):
+        event, copy = self.seen_copy("Edited on both sides")
+        event.name = "Edited in Odoo"
+        self.killed_run()
+        self.outlook_client("alice@example.com").update_event(copy["id"], {"subject": "Edited in Outlook"})
+        event.unlink()
+        self.sync()
+        self.assertEqual(len(self.odoo_events("Edited in Outlook")), 1, "a person's edit in Outlook beats the deletion")
 
     def test_archive_after_a_sync_reset_leaves_one_archived_event(self):
         self.emulator.seed("alice@example.com", [_graph_event("Made in Outlook")])

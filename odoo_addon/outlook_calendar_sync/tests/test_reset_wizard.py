@@ -119,6 +119,22 @@ class TestResetWizard(EmulatorCase):
         self.assertTrue(self.attended.exists())
         self.assert_disconnected("all")
 
+    def test_outlook_refusing_a_deletion_changes_nothing_and_keeps_the_rotated_token(self):
+        account = self.account.sudo()
+        old_refresh = account.refresh_token
+        account.token_expires_at = datetime.now() - timedelta(minutes=5)
+        self.emulator.expire_tokens("alice@example.com")
+        self.emulator.oauth(strict_rotation=True)  # a used refresh token is dead
+        self.emulator.fault("error", count=5, status=500, method="DELETE")
+        action = self.reset("delete_both")
+        # Returned, not raised: the request's transaction commits the token Microsoft rotated.
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("nothing was changed in Odoo", action["params"]["message"])
+        self.assertNotIn(account.refresh_token, action["params"]["message"])
+        self.assertNotEqual(account.refresh_token, old_refresh, "the rotated token is stored")
+        self.assertTrue((self.single | self.occurrences).exists(), "nothing deleted in Odoo")
+        self.assertEqual(account.state, "connected", "and the account is not reset")
+
     def test_delete_from_microsoft_needs_the_users_connection(self):
         self.account._disconnect()
         self.account.sudo().write({"state": "not_connected"})

@@ -80,6 +80,21 @@ class TestSyncImport(EmulatorCase):
         self.assertEqual(log.odoo_deleted, 1, log.message)
         self.assertFalse(event.exists())
 
+    def test_teams_meeting_made_in_outlook_brings_its_join_link(self):
+        [remote_id] = self.emulator.seed(ALICE, [graph_event("Planning", self.start)])
+        self.sync()
+        [event] = self.linked_events()
+        self.assertFalse(event.videocall_location)
+        made_online = self.outlook_client(ALICE).update_event(remote_id, {"isOnlineMeeting": True})
+        link = made_online["onlineMeeting"]["joinUrl"]
+        log = self.sync()
+        self.assertEqual(log.odoo_updated, 1, log.message)
+        self.assertEqual(event.videocall_location, link, "the Teams link opens from Odoo")
+        self.emulator.clear_requests()
+        again = self.sync()
+        self.assertEqual((again.outlook_updated, again.odoo_updated), (0, 0), again.message)
+        self.assertEqual(self.emulator.requests()["total"], 1)
+
     def test_weekly_series_arrives_as_one_odoo_recurrence(self):
         self.emulator.seed(
             ALICE,

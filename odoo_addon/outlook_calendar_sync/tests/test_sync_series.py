@@ -178,3 +178,56 @@ class TestSyncSeries(EmulatorCase):
         self.assertEqual((log.outlook_updated, log.outlook_deleted), (0, 0), log.message)
         self.assertEqual(self.mails(), [])
         self.assertEqual([day for day, _ in self.outlook_days(master["id"])], self.days)
+
+    def test_occurrences_deleted_in_odoo_come_back_when_outlook_reshapes_the_series(self):
+        # Outlook restores a series' deleted occurrences when its times or pattern change: Odoo follows.
+        base = self.daily_series()
+        self.sync()
+        third = base.recurrence_id.calendar_event_ids.filtered(lambda e: e.start.date() == self.days[2])
+        third.with_user(self.user_a).unlink()
+        self.sync()
+        master = self.master()
+        self.assertEqual(len(self.outlook_days(master["id"])), 3)
+
+        later = self.start + timedelta(hours=1)
+        self.client().update_event(
+            master["id"],
+            {
+                "start": {"dateTime": later.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+                "end": {"dateTime": (later + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            },
+        )
+        self.assertEqual([day for day, _ in self.outlook_days(master["id"])], self.days, "Outlook restored it")
+        self.emulator.clear_outbox()
+        self.sync()
+        [base] = self.account.sudo().link_ids.filtered("remote_id").event_id
+        self.assertEqual(self.odoo_days(base), self.days, "and Odoo has the occurrence again")
+        self.assertEqual(
+            {event.start.hour for event in base.recurrence_id.calendar_event_ids}, {later.hour}, "at the new time"
+        )
+        self.assertEqual(self.emulator.outbox(), [], "applying Outlook's change mails no one")
+        self.assert_idle()
+
+    def test_occurrences_deleted_in_outlook_come_back_when_odoo_reshapes_the_series(self):
+        # Odoo re-creates every occurrence when a series' times change for all events: Outlook follows.
+        base = self.daily_series()
+        self.sync()
+        master = self.master()
+        [(_, second_id)] = [(day, id_) for day, id_ in self.outlook_days(master["id"]) if day == self.days[1]]
+        self.client().delete_event(second_id)
+        self.sync()
+        self.assertEqual(len(self.odoo_days(base)), 3)
+
+        first = base.recurrence_id.calendar_event_ids.sorted("start")[:1]
+        later = first.start + timedelta(hours=1)
+        first.with_user(self.user_a).write(
+            {"start": later, "stop": later + timedelta(minutes=15), "recurrence_update": "all_events"}
+        )
+        [base] = self.account.sudo().link_ids.filtered("remote_id").event_id
+        self.assertEqual(self.odoo_days(base), self.days, "Odoo re-created the occurrence")
+        self.mails()
+        self.sync()
+        self.assertEqual([day for day, _ in self.outlook_days(master["id"])], self.days, "and Outlook has it again")
+        self.assertEqual(self.master().get("cancelledOccurrences", []), [])
+        self.assertEqual(self.mails(), [("update", CAROL), ("update", DAVE)], "one update of the series each")
+        self.assert_idle()

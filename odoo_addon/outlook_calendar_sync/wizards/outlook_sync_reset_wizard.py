@@ -70,7 +70,20 @@ class OutlookSyncResetWizard(models.TransientModel):
             )
         links = self._organized_links(account)
         if self.delete_policy in ("delete_microsoft", "delete_both"):
-            self._delete_from_outlook(account, links.filtered("remote_id"))
+            refused = self._delete_from_outlook(account, links.filtered("remote_id"))
+            if refused:
+                # Said in a notification, not raised: raising would roll back the refresh token Microsoft may have
+                # just rotated, and the account would need a new sign-in. Nothing else was changed in Odoo.
+                return {
+                    "type": "ir.actions.client",
+                    "tag": "display_notification",
+                    "params": {
+                        "title": self.env._("Reset Account not done"),
+                        "message": refused,
+                        "type": "danger",
+                        "sticky": True,
+                    },
+                }
         if self.delete_policy in ("delete_odoo", "delete_both"):
             events = links.event_id
             # A series is linked through its base event; all of its events go.
@@ -95,7 +108,8 @@ class OutlookSyncResetWizard(models.TransientModel):
         return {"type": "ir.actions.act_window_close"}
 
     def _delete_from_outlook(self, account, links):
-        """Delete these events from the TARGET user's mailbox with the target's own tokens, in batches.
+        """Delete these events from the TARGET user's mailbox with the target's own tokens, in batches; returns what
+        went wrong, in words for the administrator, or None. The tokens are stored either way.
 
         A recurring series is deleted once, through its master, never occurrence by occurrence.
         """
@@ -130,22 +144,18 @@ class OutlookSyncResetWizard(models.TransientModel):
                         remote_id = chunk[int(response.get("id", 0))]
                         failures.append(f"{remote_id}: HTTP {status}")
         except outlook_sync.OutlookSyncError as error:
-            raise UserError(
-                self.env._(
-                    "Deleting %(user)s's events from Outlook failed: %(error)s",
-                    user=self.user_id.display_name,
-                    error=error,
-                )
-            ) from None
+            return self.env._(
+                "Deleting %(user)s's events from Outlook failed, so nothing was changed in Odoo: %(error)s",
+                user=self.user_id.display_name,
+                error=error,
+            )
         finally:
             account._store_tokens(client.tokens)
         if failures:
-            raise UserError(
-                self.env._(
-                    "Outlook refused to delete %(count)s of %(user)s's events, so nothing was changed in Odoo: "
-                    "%(details)s",
-                    count=len(failures),
-                    user=self.user_id.display_name,
-                    details="; ".join(failures[:10]),
-                )
+            return self.env._(
+                "Outlook refused to delete %(count)s of %(user)s's events, so nothing was changed in Odoo: %(details)s",
+                count=len(failures),
+                user=self.user_id.display_name,
+                details="; ".join(failures[:10]),
             )
+        return None

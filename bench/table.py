@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-COLUMNS = ("seconds", "requests", "peak_rss_mb", "mails", "duplicates", "missing")
+COLUMNS = ("seconds", "cpu_seconds", "requests", "peak_rss_mb", "mails", "duplicates", "missing")
 
 
 def cell(side: dict | None, key: str) -> str:
@@ -16,6 +16,12 @@ def cell(side: dict | None, key: str) -> str:
         return "-"  # that side was not run (BENCH_SIDES)
     if "error" in side:
         return "error"
+    if key == "cpu_seconds":
+        # Odoo's process (the engine's threads included) + its PostgreSQL backend, when both were measured.
+        cpu = side.get(key) or {}
+        if cpu.get("database") is None:
+            return str(cpu.get("process", ""))
+        return f"{cpu['process']} + {cpu['database']}"
     return str(side.get(key, ""))
 
 

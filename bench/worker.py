@@ -101,6 +101,35 @@ class Measurement:
     extra: dict = field(default_factory=dict)
 
 
+class CpuClock:
+    """CPU seconds spent by this process (all threads: Odoo and the Rust engine) and by its PostgreSQL backend.
+
+    On a shared machine wall-clock seconds swing with the load; CPU seconds tell whether a change made less work.
+    The backend's are read from ``/proc`` and are ``None`` when the database runs elsewhere."""
+
+    def __init__(self, cr):
+        cr.execute("SELECT pg_backend_pid()")
+        self.stat = Path(f"/proc/{cr.fetchone()[0]}/stat")
+        self.start = self.read()
+
+    def read(self):
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        try:
+            # Fields 14 and 15 (user and system time, in clock ticks) follow the parenthesised command name.
+            ticks = self.stat.read_text().rsplit(")", 1)[1].split()[11:13]
+            backend = sum(int(tick) for tick in ticks) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            backend = None
+        return usage.ru_utime + usage.ru_stime, backend
+
+    def elapsed(self):
+        (process, backend), (process0, backend0) = self.read(), self.start
+        return {
+            "process": round(process - process0, 2),
+            "database": None if backend is None or backend0 is None else round(backend - backend0, 2),
+        }
+
+
 def limits_on(emulator, service_ms):
     """Microsoft's limits and the service time on; counters, outbox and faults cleared."""
     emulator.clear_faults()
@@ -160,6 +189,7 @@ def measure(side, emulator, args, user, expected):
     profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") == "1" else None
     if profiler:
         profiler.enable()
+    cpu = CpuClock(side.env.cr)
     started = time.monotonic()
     phases = {}
     if args.workload in ("push", "throttle"):
@@ -172,10 +202,12 @@ def measure(side, emulator, args, user, expected):
         profiler.disable()
         profiler.dump_stats(f"{args.out}.prof")
     phases["sync"] = round(finished - sync_started, 2)
+    cpu_seconds = cpu.elapsed()
     seconds = finished - started
     if bursts:
         bursts.stop()
     result = Measurement(seconds, emulator.requests(), emulator.outbox(), expected, bursts and bursts.count)
+    result.extra["cpu_seconds"] = cpu_seconds
     if "create_and_commit" in phases:
         # Where the time went: Odoo creating the events (for the incumbent this includes its pushes, which run in
         # the commit) and the sync run itself.

@@ -8,7 +8,7 @@ fails keeps the previous link and has the next run read the Outlook event again 
 import json
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
 from odoo import fields, models
@@ -37,21 +37,23 @@ WINDOW_FUTURE = timedelta(days=365)
 SERIES_SHAPE_FIELDS = frozenset(
     {"start", "stop", "start_date", "stop_date", "allday", "event_tz", "recurrency", "active", *RECURRENCE_FIELDS}
 )
-# New events created by one ``create``: large enough to share Odoo's per-call work, small enough that a refused
-# batch costs little to redo one by one.
-CREATE_BATCH = 100
+# New events created together: Odoo's per-call work (followers, the occurrences of series with the same rule) is
+# shared by a batch, and a refused batch is retried in halves, so a large one costs little when one event is bad.
+CREATE_BATCH = 500
 # How many failures, conflicts and unsupported items the log message spells out (the counts are always given).
 MESSAGE_DETAILS = 20
 
 
 class Applying:
-    """What applying one run's Odoo writes carries along: the state to complete, counts, failures, lookups."""
+    """What applying one run's Odoo writes carries along: the state to complete, counts, failures, lookups, and
+    the events created (their reminders are scheduled once, at the end)."""
 
     def __init__(self, state, lookups):
         self.state = state
         self.lookups = lookups
         self.applied = Counter()
         self.failures = []
+        self.created_ids = []
 
 
 class TokenKeeper:
@@ -312,10 +314,10 @@ class OutlookSyncAccount(models.Model):
 
     # -- applying Outlook's changes to Odoo ----------------------------------------------------------------
     def _apply_local_ops(self, result):
-        """Applies the engine's Odoo writes. New events are created in batches (one ``create`` sets up attendees,
-        alarms and followers for all of them at once); a batch Odoo refuses is retried one event at a time, each
-        on its own savepoint, so that one refused write never undoes the others. Returns (counts per action,
-        failures as readable lines)."""
+        """Applies the engine's Odoo writes. New events, single or recurring, are created first, in batches that
+        share Odoo's per-call work (see ``_create_events``); a batch Odoo refuses is retried in halves down to the
+        event it refuses, which fails on its own savepoint, so that one refused write never undoes the others.
+        Returns (counts per action, failures as readable lines)."""
         Event = (
             self.env["calendar.event"]
             .sudo()
@@ -331,40 +333,50 @@ class OutlookSyncAccount(models.Model):
         )
         applying = Applying(result["state"], Lookups(Event.env))
         ops = result["local_ops"]
-        # Single events in batches; a series goes alone (Odoo expands it, and its occurrences need their own care).
-        singles = [op for op in ops if op["action"] == "create" and not (op["values"] or {}).get("recurrence")]
-        for start in range(0, len(singles), CREATE_BATCH):
-            chunk = singles[start : start + CREATE_BATCH]
-            if self._create_batch(Event, chunk, applying):
-                applying.applied["create"] += len(chunk)
-            else:
-                for op in chunk:
-                    self._apply_one(Event, op, applying)
-        batched = {id(op) for op in singles}
+        creates = [op for op in ops if op["action"] == "create"]
+        for start in range(0, len(creates), CREATE_BATCH):
+            self._create_in_halves(Event, creates[start : start + CREATE_BATCH], applying)
         for op in ops:
-            if id(op) not in batched:
+            if op["action"] != "create":
                 self._apply_one(Event, op, applying)
+        _schedule_reminders(Event.browse(applying.created_ids))
         return applying.applied, applying.failures
 
+    def _create_in_halves(self, Event, ops, applying):
+        """Creates the events of ``ops`` in one batch. A batch Odoo refuses is split in two and each half tried
+        again, down to the event Odoo refuses, which fails alone like any other write: one bad event among
+        hundreds costs a few more batches, not hundreds of single creates."""
+        if len(ops) == 1:
+            self._apply_one(Event, ops[0], applying)
+        elif self._create_batch(Event, ops, applying):
+            applying.applied["create"] += len(ops)
+        else:
+            middle = len(ops) // 2
+            self._create_in_halves(Event, ops[:middle], applying)
+            self._create_in_halves(Event, ops[middle:], applying)
+
     def _create_batch(self, Event, ops, applying):
-        """Creates the events of ``ops`` in one ``create``; False (nothing kept) if Odoo refuses any of them."""
+        """Creates the events of ``ops`` in one go; False (nothing kept) if Odoo refuses any of them."""
         user = self.user_id
         try:
             with self.env.cr.savepoint():
                 prepared = [write_values(Event.env, op["values"], user, applying.lookups) for op in ops]
-                events = Event.create([vals for vals, _states in prepared])
+                events = _create_events(Event, [vals for vals, _states in prepared])
+                for event, op in zip(events, ops, strict=True):
+                    apply_occurrences(event, op["values"])
+                _write_attendee_states(events, [states for _vals, states in prepared])
                 links = []
-                for event, (_vals, states), op in zip(events, prepared, ops, strict=True):
-                    self._set_attendee_states(event, states)
+                for event, op in zip(events, ops, strict=True):
                     if op.get("link") is not None:
                         links.append(self._link_for(event, op["link"]))
-        except Exception:  # retried one by one, where the refusal is reported for its own event
+        except Exception:  # retried in halves, down to the refused event, which is reported on its own
             applying.lookups.forget()
             _logger.info(
-                "Outlook sync of %s: a batch of %s creates was refused, retrying one by one", user.login, len(ops)
+                "Outlook sync of %s: a batch of %s creates was refused, retrying it in halves", user.login, len(ops)
             )
             return False
         applying.state["links"].extend(links)
+        applying.created_ids.extend(events.ids)
         return True
 
     def _apply_one(self, Event, op, applying):
@@ -374,6 +386,8 @@ class OutlookSyncAccount(models.Model):
                 if op.get("link") is not None:
                     applying.state["links"].append(self._link_for(event, op["link"]))
             applying.applied[op["action"]] += 1
+            if op["action"] == "create":
+                applying.created_ids.extend(event.ids)
         except Exception as error:  # any refusal by Odoo: reported, retried next run
             applying.lookups.forget()
             label = (op.get("values") or {}).get("name") or op.get("remote_id") or op.get("local_id")
@@ -392,9 +406,9 @@ class OutlookSyncAccount(models.Model):
         action = op["action"]
         if action == "create":
             vals, states = write_values(Event.env, op["values"], user, lookups)
-            event = Event.create(vals)
+            event = _create_events(Event, [vals])
             apply_occurrences(event, op["values"])
-            self._set_attendee_states(event, states)
+            _write_attendee_states(event, [states])
             return event
         event = Event.browse(op["local_id"]).exists()
         if action == "delete":
@@ -419,7 +433,7 @@ class OutlookSyncAccount(models.Model):
                 changed["recurrence_update"] = "all_events"
             event.write(changed)
         apply_occurrences(event, op["values"])
-        self._set_attendee_states(event, states)
+        _write_attendee_states(event, [states])
         return event
 
     def _is_someone_elses(self, event):
@@ -431,13 +445,6 @@ class OutlookSyncAccount(models.Model):
             .sudo()
             .search_count([("event_id", "=", event.id), ("account_id", "!=", self.id)], limit=1)
         )
-
-    @staticmethod
-    def _set_attendee_states(event, states):
-        for attendee in event.attendee_ids:
-            state = states.get(attendee.partner_id.id)
-            if state and attendee.state != state:
-                attendee.state = state
 
     def _link_for(self, event, link):
         """The engine's link for a write that succeeded, with the record's id and the hash of what Odoo holds."""
@@ -602,6 +609,58 @@ class OutlookSyncAccount(models.Model):
             "failures": len(failures),
             "counts": counts,
         }
+
+
+def _create_events(Event, vals_list):
+    """Creates the events of ``vals_list`` (from ``write_values``), recurring ones included, in as few ``create``
+    calls as Odoo allows, and returns them in order.
+
+    Odoo's own ``create`` expands each series alone: one recurrence and one ``create`` of its occurrences (with
+    their attendees and followers) per series. Here the series are created as plain events first, then given their
+    rules a group of identical rules at a time, through the same ``_apply_recurrence_values`` Odoo's ``create``
+    calls: the occurrences of a whole group come from one ``create``. Reminders are not scheduled here
+    (``dont_notify``, as Odoo's own calendar syncs do), but once per run by ``_schedule_reminders``."""
+    Event = Event.with_context(dont_notify=True)
+    recurrent_fields = Event._get_recurrent_fields()
+    rules = []
+    for vals in vals_list:
+        rule = {}
+        # Popped from all: Odoo's ``create`` returns recurring events after the others, and ``events`` must keep
+        # the order of ``vals_list``.
+        if vals.pop("recurrency", False):
+            rule = {name: vals.pop(name) for name in sorted(recurrent_fields) if name in vals}
+        rules.append(rule)
+    events = Event.create(vals_list)
+    series = defaultdict(list)
+    for event, rule in zip(events, rules, strict=True):
+        if rule:
+            series[tuple(rule.items())].append(event.id)
+    for rule, ids in series.items():
+        Event.browse(ids)._apply_recurrence_values(dict(rule))
+    return events
+
+
+def _write_attendee_states(events, states_list):
+    """Gives the attendees of each event of ``events`` the states Outlook says (``{partner_id: state}``, one dict
+    per event), with one write per state rather than one per attendee."""
+    by_state = defaultdict(list)
+    for event, states in zip(events, states_list, strict=True):
+        for attendee in event.attendee_ids:
+            state = states.get(attendee.partner_id.id)
+            if state and attendee.state != state:
+                by_state[state].append(attendee.id)
+    Attendee = events.env["calendar.attendee"]
+    for state, ids in by_state.items():
+        Attendee.browse(ids).write({"state": state})
+
+
+def _schedule_reminders(events):
+    """What Odoo's ``create`` does for reminders, once for all the events a run created instead of once per
+    ``create``: triggers of the alarm cron (per series for a recurrence) and the attendees' next notification."""
+    events = events.exists()
+    recurring = events.filtered("recurrence_id")
+    recurring.recurrence_id._setup_alarms()
+    (events - recurring)._setup_alarms()
 
 
 def _lost_label(conflict):

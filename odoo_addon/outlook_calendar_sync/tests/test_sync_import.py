@@ -1,12 +1,21 @@
 """Outlook's side coming into Odoo: new, changed and deleted events, series, attendees, no mail from Odoo."""
 
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import EmulatorCase
 
 ALICE = "alice@example.com"
+
+
+def weekly(start, count, day=None):
+    return {
+        "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [day or start.strftime("%A").lower()]},
+        "range": {"type": "numbered", "startDate": start.date().isoformat(), "numberOfOccurrences": count},
+    }
 
 
 def graph_event(subject, start, hours=1, **extra):
@@ -159,6 +168,97 @@ class TestSyncImport(EmulatorCase):
         self.assertEqual(masters[0]["recurrence"]["range"]["numberOfOccurrences"], 4)
         again = self.sync()
         self.assertEqual((again.outlook_created, again.outlook_updated), (0, 0), again.message)
+
+    def test_singles_and_series_arrive_together_each_whole(self):
+        # One run creates singles and series together, series of the same rule sharing Odoo's work: each must come
+        # out as Odoo's own create would make it, with its occurrences, people, reminders and followers.
+        carol = {"emailAddress": {"address": "carol@partner.example", "name": "Carol"}, "type": "required"}
+        dave = {"emailAddress": {"address": "dave@partner.example", "name": "Dave"}, "type": "required"}
+        week_later = self.start + timedelta(days=7)
+        self.emulator.seed(
+            ALICE,
+            [
+                graph_event("Single", self.start, attendees=[carol], isReminderOn=True, reminderMinutesBeforeStart=30),
+                graph_event(
+                    "Weekly A", self.start + timedelta(hours=2), attendees=[carol], recurrence=weekly(self.start, 3)
+                ),
+                graph_event(
+                    "Weekly B", self.start + timedelta(hours=4), attendees=[dave], recurrence=weekly(self.start, 3)
+                ),
+                graph_event("Weekly C", week_later, attendees=[dave], recurrence=weekly(week_later, 4)),
+                graph_event("Single 2", self.start + timedelta(hours=6), attendees=[dave]),
+            ],
+        )
+        notified = []
+        alarm_manager = type(self.env["calendar.alarm_manager"])
+        original = alarm_manager._notify_next_alarm
+
+        def notify(manager, partner_ids):
+            notified.append(set(partner_ids))
+            return original(manager, partner_ids)
+
+        with patch.object(alarm_manager, "_notify_next_alarm", autospec=True, side_effect=notify):
+            log = self.sync()
+        self.assertEqual((log.odoo_created, log.status), (5, "success"), log.message)
+        events = {event.name: event for event in self.linked_events()}
+        self.assertEqual(set(events), {"Single", "Weekly A", "Weekly B", "Weekly C", "Single 2"})
+        partner = self.env["res.partner"].sudo()
+        carol_partner = partner.search([("email_normalized", "=", "carol@partner.example")])
+        dave_partner = partner.search([("email_normalized", "=", "dave@partner.example")])
+        self.assertEqual((len(carol_partner), len(dave_partner)), (1, 1), "one partner per address")
+        counts = {"Weekly A": 3, "Weekly B": 3, "Weekly C": 4}
+        recurrences = {events[name].recurrence_id for name in counts}
+        self.assertEqual(len(recurrences), 3, "series of the same rule stay separate series")
+        for name, count in counts.items():
+            base = events[name]
+            self.assertTrue(base.recurrency, name)
+            self.assertEqual(base.recurrence_id.base_event_id, base, name)
+            occurrences = base.recurrence_id.calendar_event_ids
+            self.assertEqual(len(occurrences), count, name)
+            self.assertEqual(set(occurrences.mapped("name")), {name})
+            self.assertEqual(occurrences.mapped("start")[0].hour, base.start.hour, name)
+            for occurrence in occurrences:
+                self.assertEqual(occurrence.user_id, self.user_a, name)
+                self.assertIn(self.user_a.partner_id, occurrence.partner_ids, name)
+                guest = carol_partner if name == "Weekly A" else dave_partner
+                self.assertIn(guest, occurrence.partner_ids, name)
+                self.assertIn(guest, occurrence.message_partner_ids, "attendees follow their events")
+        self.assertEqual(events["Weekly C"].start, week_later)
+        single = events["Single"]
+        self.assertEqual(single.alarm_ids.mapped("duration_minutes"), [30])
+        self.assertEqual(single.partner_ids, self.user_a.partner_id | carol_partner)
+        for event in events.values():
+            states = {attendee.partner_id: attendee.state for attendee in event.attendee_ids}
+            self.assertEqual(states[self.user_a.partner_id], "accepted", "the organizer has accepted")
+        # Odoo's own create would tell the attendees their next reminder after every create (here 7 times).
+        self.assertLessEqual(len(notified), 2, "reminders are scheduled once for the singles, once for the series")
+        self.assertIn(self.user_a.partner_id.id, set().union(*notified))
+        again = self.sync()
+        self.assertEqual(
+            (again.odoo_created, again.odoo_updated, again.outlook_created, again.outlook_updated),
+            (0, 0, 0, 0),
+            again.message,
+        )
+
+    def test_a_series_odoo_refuses_fails_alone(self):
+        self.env.cr.execute(
+            "ALTER TABLE calendar_event ADD CONSTRAINT test_refuse_forbidden CHECK (name NOT LIKE 'Forbidden%')"
+        )
+        self.emulator.seed(
+            ALICE,
+            [graph_event(f"Fine {number}", self.start + timedelta(hours=number)) for number in range(5)]
+            + [
+                graph_event("Forbidden series", self.start, recurrence=weekly(self.start, 3)),
+                graph_event("Allowed series", self.start, recurrence=weekly(self.start, 3)),
+            ],
+        )
+        with mute_logger("odoo.sql_db"):
+            log = self.account._run_sync()
+        self.assertEqual((log.status, log.odoo_created), ("partial", 6), log.message)
+        self.assertIn("Forbidden series", log.message)
+        events = {event.name: event for event in self.linked_events()}
+        self.assertEqual(set(events), {*(f"Fine {number}" for number in range(5)), "Allowed series"})
+        self.assertEqual(len(events["Allowed series"].recurrence_id.calendar_event_ids), 3)
 
     def test_all_day_event_keeps_its_dates(self):
         day = self.start.date()

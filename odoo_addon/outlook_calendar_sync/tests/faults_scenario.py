@@ -134,9 +134,10 @@ class FaultScenario:
         self.rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
         self.prefix = prefix or f"F{seed}"
         self.user_count = users
-        # The known defect D2 (the expected failure of test_adversarial_faults.TestFaultCases): with this on, a clean
-        # pass follows a killed one before anyone edits again (the echo of a killed run's edit beats a later deletion
-        # in Odoo). Remove once it is fixed.
+        # The known defect D2 (the expected failures of test_adversarial_faults.TestFaultCases): with this on, a clean
+        # pass follows a killed one before anyone edits again. Without it, the next run takes the killed run's Outlook
+        # writes for unsent: the echo of its edit beats a later deletion in Odoo, its edit beats a later deletion in
+        # Outlook, or the echo wins a "latest edit" conflict with a newer Odoo edit. Remove once it is fixed.
         self.avoid_known_defects = avoid_known_defects
         self.users: list[User] = []
         self.items: list[Item] = []

@@ -80,8 +80,10 @@ def load_registry(src: Path, name: str):
     from odoo.tools import config  # noqa: PLC0415
 
     config.parse_config(["--addons-path", addons_path(src), "-d", name, "--log-level", "warn"])
-    # Warnings and errors only: a suite's figures must not drown in the sync's routine log lines.
+    # Warnings and errors only: a suite's figures must not drown in the sync's routine log lines. Odoo's
+    # --log-level sets its own loggers only; the wheel logs under "outlook_sync".
     odoo.netsvc.init_logger()
+    logging.getLogger("outlook_sync").setLevel(logging.WARNING)
     # The suites reuse the addon's test helpers, which import Odoo's test framework; outside a test run Odoo logs
     # that as an error, which here it is not.
     logging.getLogger("odoo.tests.common").setLevel(logging.CRITICAL)

@@ -251,13 +251,14 @@ pub(crate) fn plan_write(
 ///   fields for Odoo, the owner's answer and personal fields for Outlook);
 /// - changed in Odoo while the copy was deleted from the mailbox: "modification beats deletion"
 ///   would create the meeting again, organized by the owner. Only the organizer can send it
-///   again, so the deletion stands (shown as unchanged in Odoo, the pair is deleted there).
+///   again, so the deletion stands (shown as unchanged in Odoo, the pair is deleted there), and
+///   the returned notes say that the Odoo changes go with it.
 pub(crate) fn settle_for_attendees(
     statuses: &[Status],
     links: &HashMap<&str, &Link>,
     local: &mut LocalView,
     remote: &mut RemoteView,
-) {
+) -> Vec<AttendeeNote> {
     let (local_events, remote_events) = (&local.events, &remote.events);
     let attendee = |status: &Status| {
         is_attendee(
@@ -294,6 +295,7 @@ pub(crate) fn settle_for_attendees(
         .collect();
     let mut unchanged_locals = Vec::new();
     let mut unchanged_remotes = Vec::new();
+    let mut notes = Vec::new();
     for status in statuses {
         let Some(&l) = local_index.get(&status.local_id) else {
             continue;
@@ -318,6 +320,10 @@ pub(crate) fn settle_for_attendees(
                     .is_some_and(|uid| remote_uids.contains(uid));
                 if gone && !elsewhere {
                     unchanged_locals.push((l, status.local_hash.clone()));
+                    let label = local_events
+                        .get(&status.local_id)
+                        .map(|(_, event)| event.label().to_owned());
+                    notes.push(removed_note(status, label));
                 }
             }
         }
@@ -331,6 +337,22 @@ pub(crate) fn settle_for_attendees(
     }
     for (l, hash) in unchanged_locals {
         local_items[l].hash = hash;
+    }
+    notes
+}
+
+/// The report line for an attended meeting removed from the mailbox while it changed in Odoo.
+fn removed_note(status: &Status, label: Option<String>) -> AttendeeNote {
+    AttendeeNote {
+        kind: AttendeeNoteKind::RemovedWithOdooChanges,
+        local_id: Some(status.local_id.clone()),
+        remote_id: Some(status.remote_id.clone()),
+        label,
+        fields: Vec::new(),
+        reason: "this meeting was removed from the Outlook calendar while it was changed in \
+            Odoo; only the organizer can send it again, so the sync deletes it in Odoo too, and \
+            the Odoo changes with it"
+            .to_owned(),
     }
 }
 

@@ -89,6 +89,10 @@
 //! - **Both sides changed** (the organizer updated the meeting while the owner answered in Odoo):
 //!   no conflict, both survive: the answer and personal fields go to Outlook, the organizer's
 //!   meeting fields to Odoo.
+//! - **Removed from the mailbox while changed in Odoo.** "Modification beats deletion" would
+//!   create the meeting again, organized by the owner: the removal stands instead, and the Odoo
+//!   event is deleted with its changes, which the report says once per item
+//!   ([`AttendeeNoteKind::RemovedWithOdooChanges`]).
 //!
 //! # Caller contract (the Odoo addon)
 //!

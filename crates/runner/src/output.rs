@@ -157,6 +157,10 @@ pub enum AttendeeNoteKind {
     /// Meeting fields changed in Odoo on a meeting the owner only attends were not written to
     /// Outlook; the organizer's version was written back to Odoo.
     OrganizerVersionKept,
+    /// The owner removed their copy of a meeting they attend from the mailbox while the event
+    /// changed in Odoo: only the organizer can send the meeting again, so the removal stands and
+    /// the Odoo event is deleted, its changes with it.
+    RemovedWithOdooChanges,
 }
 
 /// A conflict resolved by policy, with the content that lost.

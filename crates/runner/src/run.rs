@@ -72,7 +72,8 @@ pub async fn run(
     let statuses: Vec<Status> = state.links.iter().map(|l| l.status.clone()).collect();
     fold_transaction_chains(&mut remote.listing, &local.listing, &statuses, options);
     recreates_confirm_deletions(&mut remote, &statuses, options, &mut report);
-    attendee::settle_for_attendees(&statuses, &links, &mut local, &mut remote);
+    let removed = attendee::settle_for_attendees(&statuses, &links, &mut local, &mut remote);
+    report.attendee_notes.extend(removed);
     let plan_error = |source| RunError::Plan {
         mailbox: options.mailbox.clone(),
         source,

@@ -1832,7 +1832,7 @@ async fn an_attendee_answers_with_the_response_action_and_keeps_the_organizers_m
 
 /// The owner removes an attended meeting from their Outlook while answering it in Odoo: only the
 /// organiser could send it again, so the removal stands (modification does not beat deletion for
-/// a copy the owner cannot create).
+/// a copy the owner cannot create), and the report says the Odoo change went with it.
 #[tokio::test]
 async fn an_attended_meeting_removed_from_the_mailbox_is_not_made_again() {
     let env = Env::new().await;
@@ -1865,12 +1865,71 @@ async fn an_attended_meeting_removed_from_the_mailbox_is_not_made_again() {
     assert!(output.report.failures.is_empty(), "{:?}", output.report);
     assert_eq!(output.report.remote.created, 0, "{:?}", output.report);
     assert_eq!(output.report.local.deleted, 1, "{:?}", output.report);
+    let notes = &output.report.attendee_notes;
+    assert_eq!(notes.len(), 1, "{:?}", output.report);
+    assert_eq!(notes[0].kind, AttendeeNoteKind::RemovedWithOdooChanges);
+    assert_eq!(notes[0].local_id, Some(id.to_string()));
+    assert_eq!(notes[0].remote_id, Some(copy.clone()));
+    assert_eq!(notes[0].label.as_deref(), Some("Team sync"));
     assert!(!odoo.records.contains_key(&id));
     assert!(!subjects(&env.outlook().await).contains(&"Team sync".to_owned()));
     assert_eq!(env.events_of(ORGANISER).await.len(), 1);
     assert!(env.mails().await.is_empty());
     let idle = odoo.sync(&env, &options()).await;
     assert!(idle.report.planned.is_empty(), "{:?}", idle.report);
+}
+
+/// Known defect, found by the state machine's duplicate count: an awaited meeting the owner moves
+/// in Odoo before the organiser's invitation arrives no longer matches the copy (no iCalUId in
+/// Odoo yet, and the start differs), so the copy is imported as a second Odoo event while the
+/// moved one waits for an invitation that already came. Linking it (the organiser's version then
+/// written back, with a note) is what the organizer rules ask for.
+#[tokio::test]
+#[ignore = "known defect: an awaited meeting moved in Odoo is imported again when its invitation arrives"]
+async fn an_awaited_meeting_moved_in_odoo_is_linked_when_its_invitation_arrives() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    synced_pair(&env, &mut odoo).await;
+    let (organiser, _) = env.mailbox(ORGANISER).await;
+    let id = odoo.add(attended_event(
+        "Design review",
+        "2026-07-01 09:00:00",
+        "2026-07-01 10:00:00",
+    ));
+    env.call_as(
+        &organiser,
+        reqwest::Method::POST,
+        "events",
+        meeting(
+            "Design review",
+            "2026-07-01T09:00:00",
+            "2026-07-01T10:00:00",
+        ),
+    )
+    .await;
+    let record = odoo.records.get_mut(&id).unwrap();
+    record.start = Some("2026-07-01T13:00:00".parse().unwrap());
+    record.stop = Some("2026-07-01T14:00:00".parse().unwrap());
+
+    let output = odoo.sync(&env, &options()).await;
+    let named = odoo
+        .records
+        .values()
+        .filter(|values| values.name.as_deref() == Some("Design review"))
+        .count();
+    assert_eq!(
+        named, 1,
+        "one Odoo event for the meeting: {:?}",
+        output.report
+    );
+    assert!(
+        odoo.state
+            .links
+            .iter()
+            .any(|l| l.status.local_id == id.to_string()),
+        "the awaited event is linked to the copy: {:?}",
+        odoo.state.links
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 injects faults; afterwards both sides hold every change once. The long form is ``make adversarial``."""
 
 import contextlib
+import functools
 import logging
 import os
 import random
@@ -18,6 +19,21 @@ from .common import CLIENT_ID, CLIENT_SECRET, EmulatorCase
 from .faults_scenario import FaultScenario, summary_line
 
 _logger = logging.getLogger(__name__)
+
+
+def known_defect(test):
+    """``unittest.expectedFailure`` for Odoo's test runner, which does not honour it: a failure is reported as a
+    skip naming the defect, a pass fails the test so that the marker is removed once the defect is fixed."""
+
+    @functools.wraps(test)
+    def run(self):
+        try:
+            test(self)
+        except AssertionError as error:
+            self.skipTest(f"known defect, still present: {error}")
+        self.fail("known defect fixed: remove @known_defect from this test")
+
+    return run
 
 
 class _WorkerDied(Exception):
@@ -68,8 +84,10 @@ class TestAdversarialFaults(EmulatorCase):
     def test_random_edits_under_faults_converge_without_loss_or_duplicates(self):
         seed = int(os.environ.get("ADVERSARIAL_SEED") or random.SystemRandom().randrange(10**6))
         rounds = int(os.environ.get("ADVERSARIAL_SHORT_RUNS") or 4)
+        # The known defect D3 is left to TestFaultCases, so that this test checks everything else; the long form
+        # (`make adversarial`) does not avoid it.
         harness = InTransactionHarness(self.env, self.emulator)
-        scenario = FaultScenario(harness, seed, users=2)
+        scenario = FaultScenario(harness, seed, users=2, avoid_known_defects=True)
         result = scenario.run(rounds)
         line = summary_line(result)
         _logger.info(line)
@@ -232,6 +250,22 @@ class TestFaultCases(EmulatorCase):
         event.unlink()
         self.sync()
         self.assertEqual(len(self.odoo_events("Edited in Outlook")), 1, "a person's edit in Outlook beats the deletion")
+
+    # Known defect D3, the mirror of D2 above (the faults suite met it at seed 268082: item 014): the killed run's
+    # PATCH reached Outlook but the next run still holds Odoo's edit for unsent, so when a person deletes the event in
+    # Outlook meanwhile, "a change beats a deletion" re-creates it instead of deleting it in Odoo. Nothing in Outlook
+    # is left to show the edit was sent: the fix needs a record of sent writes committed outside the run.
+    @known_defect
+    def test_outlook_deletion_after_a_killed_run_that_sent_an_edit(self):
+        event, _copy = self.seen_copy("Edited in Odoo, then deleted in Outlook")
+        event.name = "Edited in Odoo"
+        self.killed_run()
+        [copy] = [copy for copy in self.copies() if copy["subject"] == "Edited in Odoo"]
+        self.outlook_delete(copy["id"])
+        self.sync()
+        self.sync()
+        self.assertFalse(self.odoo_events("Edited in Odoo"), "deleted in Outlook after it showed the edit: deleted")
+        self.assertNotIn("Edited in Odoo", [c["subject"] for c in self.copies()], "and not re-created in Outlook")
 
     def test_archive_after_a_sync_reset_leaves_one_archived_event(self):
         self.emulator.seed("alice@example.com", [_graph_event("Made in Outlook")])

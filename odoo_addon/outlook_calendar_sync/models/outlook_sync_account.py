@@ -1,7 +1,7 @@
 """One Outlook connection per Odoo user: its tokens, its state, and the service method that runs a sync."""
 
 import logging
-from datetime import timezone
+from datetime import timedelta, timezone
 
 from odoo import api, fields, models, modules
 from odoo.exceptions import AccessError, UserError
@@ -262,9 +262,9 @@ class OutlookSyncAccount(models.Model):
             ("partner_ids", "in", self.user_id.partner_id.ids),
         ]
         if self.next_sync_mode == "new" and self.sync_from:
-            # Strictly after: sync_from is kept to the second, create_date to the microsecond, and an event made in
-            # the very second of the reset was made before it.
-            domain = [*domain, ("create_date", ">", self.sync_from)]
+            # From the next second: sync_from is kept to the second, create_date to the microsecond, and an event
+            # made in the very second of the reset counts as made before it (never sent by surprise).
+            domain = [*domain, ("create_date", ">=", self.sync_from + timedelta(seconds=1))]
         return domain
 
     # -- the sync run ----------------------------------------------------------------------------------------

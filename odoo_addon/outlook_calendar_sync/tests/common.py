@@ -7,6 +7,9 @@ from outlook_sync.emulator import Emulator
 
 CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
 CLIENT_SECRET = "test-client-secret"
+ALICE = "alice@example.com"
+CAROL = "carol@partner.example"
+DAVE = "dave@partner.example"
 
 
 def configure(env, url=None, **overrides):
@@ -114,3 +117,99 @@ class EmulatorCase(OutlookSyncCase):
                 self.emulator.token(mailbox)["access_token"], None, datetime.now(timezone.utc) + timedelta(hours=1)
             ),
         )
+
+
+class GuestsCase(EmulatorCase):
+    """Carol and Dave, two partners outside the company, to invite."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.carol = cls.env["res.partner"].create({"name": "Carol", "email": CAROL})
+        cls.dave = cls.env["res.partner"].create({"name": "Dave", "email": DAVE})
+
+
+class SeriesCase(GuestsCase):
+    """Alice's synced account and a daily series of four with Carol and Dave invited, for the series tests."""
+
+    def setUp(self):
+        super().setUp()
+        # 09:00 UTC is the same day in Brussels all year: the dates below are the series' own.
+        self.start = (datetime.now() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+        self.days = [(self.start + timedelta(days=n)).date() for n in range(4)]
+        self.account = self.emulator_account(self.user_a)
+
+    def sync(self):
+        log = self.account._run_sync()
+        self.assertEqual(log.status, "success", log.message)
+        return log
+
+    def assert_idle(self):
+        self.emulator.clear_requests()
+        log = self.sync()
+        self.assertEqual(
+            (log.outlook_created, log.outlook_updated, log.outlook_deleted, log.odoo_updated), (0, 0, 0, 0), log.message
+        )
+        self.assertEqual(self.emulator.requests()["total"], 1, "an idle run costs one delta request")
+        self.assertEqual(self.emulator.outbox(), [])
+
+    def mails(self):
+        mails = sorted((mail["kind"], mail["to"].lower()) for mail in self.emulator.outbox())
+        self.emulator.clear_outbox()
+        return mails
+
+    def client(self):
+        return self.outlook_client(ALICE)
+
+    def master(self):
+        [master] = [event for event in self.emulator.events(ALICE) if event.get("type") == "seriesMaster"]
+        return master
+
+    def daily_series(self):
+        return (
+            self.env["calendar.event"]
+            .with_user(self.user_a)
+            .create(
+                {
+                    "name": "Daily standup",
+                    "start": self.start,
+                    "stop": self.start + timedelta(minutes=15),
+                    "partner_ids": [(6, 0, (self.user_a.partner_id | self.carol | self.dave).ids)],
+                    "recurrency": True,
+                    "rrule_type": "daily",
+                    "interval": 1,
+                    "end_type": "count",
+                    "count": 4,
+                    "event_tz": "Europe/Brussels",
+                }
+            )
+        )
+
+    def outlook_series(self, pattern=None):
+        """A series of four made in Outlook with Carol invited (daily unless ``pattern`` says otherwise), synced to
+        Odoo; returns its Odoo base event."""
+        stamp = "%Y-%m-%dT%H:%M:%S"
+        self.emulator.seed(
+            ALICE,
+            [
+                {
+                    "subject": "Daily standup",
+                    "start": {"dateTime": self.start.strftime(stamp), "timeZone": "UTC"},
+                    "end": {"dateTime": (self.start + timedelta(minutes=15)).strftime(stamp), "timeZone": "UTC"},
+                    "attendees": [{"emailAddress": {"address": CAROL, "name": "Carol"}, "type": "required"}],
+                    "recurrence": {
+                        "pattern": pattern or {"type": "daily", "interval": 1},
+                        "range": {
+                            "type": "numbered",
+                            "startDate": self.days[0].isoformat(),
+                            "numberOfOccurrences": 4,
+                            "recurrenceTimeZone": "UTC",
+                        },
+                    },
+                }
+            ],
+        )
+        log = self.sync()
+        self.assertEqual(log.odoo_created, 1, log.message)
+        [base] = self.account.sudo().link_ids.filtered("remote_id").event_id
+        return base

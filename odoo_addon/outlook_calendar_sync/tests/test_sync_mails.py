@@ -6,21 +6,11 @@ from odoo.addons.mail.tests.common import MockEmail
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import EmulatorCase
-
-ALICE = "alice@example.com"
-CAROL = "carol@partner.example"
-DAVE = "dave@partner.example"
+from .common import ALICE, CAROL, DAVE, EmulatorCase, GuestsCase
 
 
 @tagged("post_install", "-at_install")
-class TestSyncMails(EmulatorCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.carol = cls.env["res.partner"].create({"name": "Carol", "email": CAROL})
-        cls.dave = cls.env["res.partner"].create({"name": "Dave", "email": DAVE})
-
+class TestSyncMails(GuestsCase):
     def setUp(self):
         super().setUp()
         self.account = self.emulator_account(self.user_a)

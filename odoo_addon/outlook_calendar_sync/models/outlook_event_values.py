@@ -223,10 +223,11 @@ def apply_exceptions(event, values):
     """Makes the occurrences of ``event``'s series hold the edited occurrences of the engine's ``values`` (moved,
     renamed, another location), and any occurrence edited here that the values no longer list hold what the rule
     and the series give again. Each is written on its own, as Odoo's "this event only" does (never Odoo's rewrite of
-    the whole series), and only when it differs. Called after the series and its deleted dates are written."""
+    the whole series), and only when it differs. Called after the series and its deleted dates are written. Returns
+    what could not be held, in words for the sync log."""
     rec = event.recurrence_id
     if not rec or not event.recurrency:
-        return
+        return []
     base = rec.base_event_id or event
     wanted = {item["date"]: item for item in (values.get("recurrence") or {}).get("exceptions") or []}
     days = SeriesDays(base)
@@ -254,18 +255,21 @@ def apply_exceptions(event, values):
     if unmatched:
         # The first occurrence (the base event is the series itself), one deleted here but not in Outlook, or one
         # past the last of the 720 events Odoo makes of an endless rule.
-        _logger.warning(
-            "Outlook sync: the series %s has no occurrence it can edit on its own on %s as Outlook did",
-            base.id,
-            ", ".join(unmatched),
-        )
+        return [
+            event.env._(
+                "the occurrence(s) of %(days)s edited on their own in Outlook have no Odoo occurrence to hold that "
+                "edit (Odoo's first occurrence stands for the whole series)",
+                days=", ".join(unmatched),
+            )
+        ]
+    return []
 
 
 def apply_occurrences(event, values):
     """Applies the single occurrences of the engine's ``values`` to ``event``'s series: deleted ones, then edited
-    ones."""
+    ones. Returns what could not be applied, in words for the sync log."""
     apply_deleted_dates(event, values)
-    apply_exceptions(event, values)
+    return apply_exceptions(event, values)
 
 
 def event_values(event, user, ical_uid=None):

@@ -54,6 +54,8 @@ class Applying:
         self.applied = Counter()
         self.failures = []
         self.created_ids = []
+        # Outlook's single occurrences a series in Odoo cannot hold, as "not synced" lines of the report.
+        self.not_synced = []
 
 
 class TokenKeeper:
@@ -340,6 +342,7 @@ class OutlookSyncAccount(models.Model):
             if op["action"] != "create":
                 self._apply_one(Event, op, applying)
         _schedule_reminders(Event.browse(applying.created_ids))
+        result["report"]["unsupported"].extend(applying.not_synced)
         return applying.applied, applying.failures
 
     def _create_in_halves(self, Event, ops, applying):
@@ -362,8 +365,9 @@ class OutlookSyncAccount(models.Model):
             with self.env.cr.savepoint():
                 prepared = [write_values(Event.env, op["values"], user, applying.lookups) for op in ops]
                 events = _create_events(Event, [vals for vals, _states in prepared])
+                not_synced = []
                 for event, op in zip(events, ops, strict=True):
-                    apply_occurrences(event, op["values"])
+                    not_synced += _not_synced(op, apply_occurrences(event, op["values"]))
                 _write_attendee_states(events, [states for _vals, states in prepared])
                 links = []
                 for event, op in zip(events, ops, strict=True):
@@ -377,12 +381,13 @@ class OutlookSyncAccount(models.Model):
             return False
         applying.state["links"].extend(links)
         applying.created_ids.extend(events.ids)
+        applying.not_synced.extend(not_synced)
         return True
 
     def _apply_one(self, Event, op, applying):
         try:
             with self.env.cr.savepoint():
-                event = self._apply_local_op(Event, op, applying.lookups)
+                event = self._apply_local_op(Event, op, applying)
                 if op.get("link") is not None:
                     applying.state["links"].append(self._link_for(event, op["link"]))
             applying.applied[op["action"]] += 1
@@ -401,13 +406,13 @@ class OutlookSyncAccount(models.Model):
             )
             self._keep_unapplied(applying.state, op)
 
-    def _apply_local_op(self, Event, op, lookups):
-        user = self.user_id
+    def _apply_local_op(self, Event, op, applying):
+        user, lookups = self.user_id, applying.lookups
         action = op["action"]
         if action == "create":
             vals, states = write_values(Event.env, op["values"], user, lookups)
             event = _create_events(Event, [vals])
-            apply_occurrences(event, op["values"])
+            applying.not_synced += _not_synced(op, apply_occurrences(event, op["values"]))
             _write_attendee_states(event, [states])
             return event
         event = Event.browse(op["local_id"]).exists()
@@ -432,7 +437,7 @@ class OutlookSyncAccount(models.Model):
             if event.recurrency:
                 changed["recurrence_update"] = "all_events"
             event.write(changed)
-        apply_occurrences(event, op["values"])
+        applying.not_synced += _not_synced(op, apply_occurrences(event, op["values"]))
         _write_attendee_states(event, [states])
         return event
 
@@ -638,6 +643,14 @@ def _create_events(Event, vals_list):
     for rule, ids in series.items():
         Event.browse(ids)._apply_recurrence_values(dict(rule))
     return events
+
+
+def _not_synced(op, reasons):
+    """``reasons`` an op's series could not hold, as the report's "unsupported" entries."""
+    return [
+        {"remote_id": op.get("remote_id"), "label": (op.get("values") or {}).get("name"), "reason": reason}
+        for reason in reasons
+    ]
 
 
 def _write_attendee_states(events, states_list):

@@ -129,3 +129,13 @@ class TestSyncExceptions(SeriesCase):
         self.assertEqual((log.outlook_updated, log.outlook_deleted), (0, 0), log.message)
         self.assertEqual(sorted(self.outlook_instances(self.master()["id"])), weeks)
         self.assert_idle()
+
+    def test_first_occurrence_edited_in_outlook_is_said_in_the_sync_log(self):
+        # Odoo's first occurrence is the series itself: it cannot hold an edit of its own, and the log says so.
+        base = self.outlook_series()
+        first_id = self.outlook_instances(self.master()["id"])[self.days[0]][2]
+        self.client().update_event(first_id, {"subject": "Kick-off standup"})
+        log = self.sync()
+        self.assertIn("Not synced", log.message)
+        self.assertIn(self.days[0].isoformat(), log.message)
+        self.assertEqual(base.name, "Daily standup", "the series is left as it was")

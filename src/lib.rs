@@ -23,6 +23,14 @@ fn redact(text: &str) -> String {
     logging::redact(text)
 }
 
+/// An event body (HTML) as the engine compares it (`outlook_model::hash::normalize_body`): the
+/// content of `<body>` when there is a wrapper, whitespace runs collapsed, ends trimmed. Two bodies
+/// with the same form are the same body to a sync run.
+#[pyfunction]
+fn normalize_body(html: &str) -> String {
+    outlook_model::hash::normalize_body(html)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::install(m.py())?;
@@ -35,6 +43,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyDeltaResult>()?;
     m.add_class::<emulator::PyEmulatorServer>()?;
     m.add_function(wrap_pyfunction!(redact, m)?)?;
+    m.add_function(wrap_pyfunction!(normalize_body, m)?)?;
     m.add_function(wrap_pyfunction!(sync::sync_mailbox, m)?)?;
     m.add_function(wrap_pyfunction!(sync::local_hash, m)?)?;
     Ok(())

@@ -19,6 +19,7 @@ from outlook_sync._native import (
     Tokens,
     __version__,
     local_hash,
+    normalize_body,
     redact,
     sync_mailbox,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "TransportError",
     "__version__",
     "local_hash",
+    "normalize_body",
     "redact",
     "sync_mailbox",
 ]

@@ -13,6 +13,7 @@ __all__ = [
     "Tokens",
     "__version__",
     "local_hash",
+    "normalize_body",
     "redact",
     "sync_mailbox",
 ]
@@ -150,6 +151,9 @@ class EmulatorServer:
     def stop(self) -> None: ...
 
 def redact(text: str) -> str: ...
+def normalize_body(html: str) -> str:
+    """An event body (HTML) as the engine compares it: ``<body>`` content, whitespace collapsed, ends trimmed."""
+
 def local_hash(values: dict[str, Any]) -> str:
     """The content hash the engine keeps for an Odoo record with these values (store it after a write)."""
 

@@ -22,7 +22,16 @@
 //!     any (so the hash of every event without deleted occurrences is what it was before this field)
 //! 14. `exceptions` of a series (edited occurrences), only when there are any (same reason), sorted
 //!     by original date: per exception its date, start and end (as in 4), trimmed subject and
-//!     location. Adding 13 and 14 left every earlier hash as it was, so `ENCODING_VERSION` stayed 1.
+//!     location, then, only when the occurrence has a body of its own (one that is not the
+//!     master's after [`normalize_body`]), that body after [`normalize_body`]. Adding 13 and 14
+//!     left every earlier hash as it was, so `ENCODING_VERSION` stayed 1.
+//!
+//! Encoding change (occurrence bodies): the body part of 14 was added after 14 itself. An exception
+//! with the master's body encodes exactly as before (five parts), so the hash of every series
+//! without exceptions, and of every series whose exceptions have the master's body, is unchanged;
+//! only a series with an occurrence whose body is its own hashes differently (six parts, the sixth
+//! being that body), which is what a body edit of one occurrence should do. `ENCODING_VERSION`
+//! stays 1.
 //!
 //! Not counted: `ical_uid`, `kind`, `series_master_id`, `original_start` (identity, not content),
 //! `is_organizer` (a property of whose mailbox we read), display names of people.
@@ -122,18 +131,27 @@ pub fn semantic_hash(event: &Event) -> [u8; 32] {
         enc.list(b'X', &deleted);
     }
     if event.recurrence.is_some() && !event.exceptions.is_empty() {
+        let master_body = normalize_body(&event.body_html);
         let mut exceptions: Vec<String> = event
             .exceptions
             .iter()
             .map(|e| {
-                format!(
+                let mut text = format!(
                     "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
                     e.date,
                     time_text(&e.start),
                     time_text(&e.end),
                     e.subject.trim(),
                     e.location.as_deref().map(str::trim).unwrap_or_default()
-                )
+                );
+                // Only a body of its own counts (see 14): the master's is encoded already.
+                if let Some(body) = e.body_html.as_deref().map(normalize_body)
+                    && body != master_body
+                {
+                    text.push('\u{1f}');
+                    text.push_str(&body);
+                }
+                text
             })
             .collect();
         // Canonical events are sorted already; sorting here keeps the hash independent of that.

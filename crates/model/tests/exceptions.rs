@@ -54,6 +54,7 @@ fn a_masters_exception_occurrences_are_its_exceptions_by_original_day() {
             end: at("2026-06-03T12:30:00Z"),
             subject: "Stand-up (late)".into(),
             location: Some("Room 1".into()),
+            body_html: None,
         }]
     );
 }
@@ -193,4 +194,134 @@ fn all_day_exceptions_keep_odoos_inclusive_stop_date() {
     let back = OdooEvent::from_json(&odoo).unwrap().to_event().unwrap();
     // (Odoo has no first day of the week: compare what it can hold.)
     assert_eq!(back.exceptions, event.exceptions);
+}
+
+/// [`series_json`] with a body, its moved occurrence carrying the master's body as Outlook renders
+/// it (wrapper, other whitespace), and a fourth occurrence whose only edit is its body.
+fn series_with_bodies_json(fourth_body: &str) -> Value {
+    let mut json = series_json();
+    json["body"] = json!({"contentType": "html", "content": "<p>Agenda</p>"});
+    json["exceptionOccurrences"][0]["body"] = json!({"contentType": "html",
+        "content": "<html><head></head><body>\r\n<p>Agenda</p>\r\n</body></html>"});
+    json["exceptionOccurrences"].as_array_mut().unwrap().push(
+        json!({"id": "AAMkExc4=", "type": "exception", "seriesMasterId": "AAMkMaster=",
+             "subject": "Daily stand-up", "location": {"displayName": "Room 1"},
+             "originalStart": "2026-06-04T07:00:00Z",
+             "start": {"dateTime": "2026-06-04T07:00:00.0000000", "timeZone": "UTC"},
+             "end":   {"dateTime": "2026-06-04T07:15:00.0000000", "timeZone": "UTC"},
+             "body": {"contentType": "html", "content": fourth_body}}),
+    );
+    json
+}
+
+#[test]
+fn an_occurrence_whose_only_edit_is_its_body_is_an_exception_carrying_it() {
+    let body = "<html><body><p>Agenda: <b>demo</b></p></body></html>";
+    let event = event_from_graph(&series_with_bodies_json(body))
+        .unwrap()
+        .event;
+    assert_eq!(event.exceptions.len(), 2, "{:?}", event.exceptions);
+    // The moved one has the master's body (normalized): no body of its own.
+    assert_eq!(event.exceptions[0].date, date(2026, 6, 3));
+    assert_eq!(event.exceptions[0].body_html, None);
+    assert_eq!(event.exceptions[0].body(&event), "<p>Agenda</p>");
+    let fourth = &event.exceptions[1];
+    assert_eq!(fourth.date, date(2026, 6, 4));
+    assert_eq!(
+        (fourth.start, fourth.end),
+        (at("2026-06-04T07:00:00Z"), at("2026-06-04T07:15:00Z"))
+    );
+    assert_eq!(fourth.body_html.as_deref(), Some(body));
+    assert_eq!(fourth.as_event(&event).body_html, body);
+
+    // Its body counts in the series' hash; the master's PATCH never carries it.
+    let plain = event_from_graph(&series_with_bodies_json("<p>Agenda</p>"))
+        .unwrap()
+        .event;
+    assert_eq!(
+        plain.exceptions.len(),
+        1,
+        "the master's body again: no edit"
+    );
+    assert_ne!(semantic_hash(&plain), semantic_hash(&event));
+    let mut other = event.clone();
+    other.exceptions[1].body_html = Some("<p>Agenda: other</p>".into());
+    assert_ne!(semantic_hash(&other), semantic_hash(&event));
+    let mut reflowed = event.clone();
+    reflowed.exceptions[1].body_html = Some("<p>Agenda:\n  <b>demo</b></p>".into());
+    assert_eq!(semantic_hash(&reflowed), semantic_hash(&event));
+    assert!(diff_to_graph_patch(&plain, &event).unwrap().is_empty());
+}
+
+#[test]
+fn occurrence_bodies_go_to_odoo_made_safe_and_come_back_with_the_same_hash() {
+    let event = event_from_graph(&series_with_bodies_json(
+        "<html><body><p>Agenda: <b>demo</b></p></body></html>",
+    ))
+    .unwrap()
+    .event;
+    let odoo = serde_json::to_value(OdooEvent::from_event(&event).unwrap()).unwrap();
+    let exceptions = &odoo["recurrence"]["exceptions"];
+    // The master's body is the series' description: the moved occurrence says nothing of it.
+    assert!(exceptions[0].get("description").is_none(), "{exceptions}");
+    assert_eq!(exceptions[1]["date"], "2026-06-04");
+    assert_eq!(exceptions[1]["description"], "<p>Agenda: <b>demo</b></p>");
+    let back = OdooEvent::from_json(&odoo).unwrap().to_event().unwrap();
+    assert_eq!(back.exceptions.len(), 2);
+    assert_eq!(semantic_hash(&back), semantic_hash(&event));
+
+    // The addon lists each edited occurrence's description as Odoo renders it: the series' own
+    // (reflowed) is no body of its own; one left empty is.
+    let mut listed = odoo.clone();
+    listed["recurrence"]["exceptions"][0]["description"] = json!("<p>Agenda</p>\n");
+    let listed_event = OdooEvent::from_json(&listed).unwrap().to_event().unwrap();
+    assert_eq!(listed_event.exceptions[0].body_html, None);
+    assert_eq!(semantic_hash(&listed_event), semantic_hash(&event));
+    listed["recurrence"]["exceptions"][1]["description"] = json!(false);
+    let emptied = OdooEvent::from_json(&listed).unwrap().to_event().unwrap();
+    assert_eq!(emptied.exceptions[1].body_html.as_deref(), Some(""));
+    assert_ne!(semantic_hash(&emptied), semantic_hash(&event));
+
+    // Written by anyone who can invite: made safe before it reaches Odoo, as the master's body.
+    let hostile = event_from_graph(&series_with_bodies_json(
+        "<p onclick=\"steal()\">Agenda</p><script>alert(document.cookie)</script>\
+         <img src=\"https://t.example/p.gif\" width=\"1\" height=\"1\">",
+    ))
+    .unwrap()
+    .event;
+    let odoo = serde_json::to_value(OdooEvent::from_event(&hostile).unwrap()).unwrap();
+    let description = odoo["recurrence"]["exceptions"][1]["description"]
+        .as_str()
+        .unwrap();
+    assert!(!description.contains("script"), "{description}");
+    assert!(!description.contains("onclick"), "{description}");
+    assert!(!description.contains("<img"), "{description}");
+    assert!(description.contains("Agenda"), "{description}");
+}
+
+#[test]
+fn an_exception_stored_without_a_body_has_the_masters() {
+    // Links stored before occurrence bodies were synced hold exceptions without one.
+    let event = event_from_graph(&series_with_bodies_json("<p>Other</p>"))
+        .unwrap()
+        .event;
+    let mut stored = serde_json::to_value(&event.exceptions[0]).unwrap();
+    assert!(stored.get("body_html").is_none(), "{stored}");
+    stored["subject"] = json!("Renamed");
+    let read: OccurrenceException = serde_json::from_value(stored).unwrap();
+    assert_eq!(read.body_html, None);
+    assert_eq!(read.body(&event), "<p>Agenda</p>");
+}
+
+/// The hash is persisted: pin the encoding of an occurrence's own body (an exception with the
+/// master's body is pinned by [`encoding_of_exceptions_is_pinned`], unchanged by bodies).
+#[test]
+fn encoding_of_an_occurrence_body_is_pinned() {
+    let event = event_from_graph(&series_with_bodies_json("<p>Agenda: <b>demo</b></p>"))
+        .unwrap()
+        .event;
+    assert_eq!(
+        semantic_hash_hex(&event),
+        "d3b1ea07a1fa8e0c835944f9485f0b14e1ed869b94b95178e436d94711208fb3"
+    );
 }

@@ -33,9 +33,9 @@
 //!    one cancellation of that occurrence to each attendee); a series whose occurrence could not be
 //!    deleted fails and is sent again next run. The ids deleted go to
 //!    [`SyncState::deleted_remote`], so their echo in the next delta costs nothing. An occurrence
-//!    Odoo edited on its own (moved, renamed, another location) is written the same way, found by
-//!    its original day and `PATCH`ed (one update of that occurrence), only when Outlook does not
-//!    already hold it so.
+//!    Odoo edited on its own (moved, renamed, another location or body) is written the same way,
+//!    found by its original day and `PATCH`ed (one update of that occurrence), only when Outlook
+//!    does not already hold it so.
 //!
 //!    **Echo round.** When anything was sent, one more delta round from the link read before the
 //!    writes reads them back, and its link is stored instead when it holds nothing but our own
@@ -114,13 +114,17 @@
 //!
 //! # Known limits
 //!
-//! - Edited occurrences (exceptions) carry their times, subject and location; an occurrence's
-//!   own body, attendees or reminder are not synced. Odoo does not remember which day of the rule
-//!   an occurrence moved to another day came from: the addon takes it for the nearest day left
-//!   empty, never for a deletion. Outlook drops a series' exceptions when its start, end, all-day
+//! - Edited occurrences (exceptions) carry their times, subject, location and body (made safe on
+//!   its way into Odoo as a series' body is, compared in normalized form, so Odoo's rendering of
+//!   it is no edit); an occurrence's own attendees or reminder are not synced. Odoo does not
+//!   remember which day of the rule an occurrence moved to another day came from: the addon takes
+//!   it for the nearest day left empty, never for a deletion. Outlook drops a series' exceptions when its start, end, all-day
 //!   flag or rule changes: the exceptions Odoo still has are then written again, one each.
 //!   Renaming a series whose exceptions Outlook holds may write those exceptions again too (Graph
-//!   does not say which of their fields follow the master).
+//!   does not say which of their fields follow the master). An occurrence with the series' body
+//!   is taken to follow it (its exception holds no body of its own): should Outlook keep the old
+//!   body on such an occurrence when the series' body changes, a later read of the series brings
+//!   that body to Odoo's occurrence as Outlook's edit.
 //! - Deleted occurrences: an occurrence cannot come back. A date Outlook lists as deleted and Odoo
 //!   does not (an occurrence restored in Odoo) is left as it is on both sides. Outlook drops a
 //!   series' deleted occurrences when its start, end, all-day flag or rule changes: a write that

@@ -6,9 +6,9 @@
 //! all-day flag or rule changes. So after the master's own write, each occurrence Odoo deleted or
 //! edited and Outlook does not hold that way is looked up among the master's instances over its
 //! day (`GET /me/events/{id}/instances`, in `$batch`), and that instance alone is written: a
-//! `DELETE` (Outlook mails one cancellation of that occurrence) or a `PATCH` of its times, subject
-//! and location (one update of that occurrence), all in `$batch`. An occurrence already as wanted
-//! is not written again.
+//! `DELETE` (Outlook mails one cancellation of that occurrence) or a `PATCH` of its times, subject,
+//! location and body (one update of that occurrence), all in `$batch`. An occurrence already as
+//! wanted (bodies compared in normalized form) is not written again.
 
 use std::collections::{BTreeMap, HashMap};
 

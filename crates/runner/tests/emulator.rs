@@ -2597,6 +2597,167 @@ async fn an_occurrence_edited_in_odoo_is_one_patch_of_that_instance_and_one_upda
     assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
 }
 
+impl Env {
+    /// The body (HTML) of each instance of a series in 2026, by the day it starts on.
+    async fn instance_bodies(&self, master: &str) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (id, start) in self.instance_starts(master).await {
+            let instance = self
+                .call_as(
+                    &self.token,
+                    reqwest::Method::GET,
+                    &format!("events/{id}"),
+                    Value::Null,
+                )
+                .await;
+            let body = instance["body"]["content"].as_str().unwrap_or_default();
+            out.insert(start[..10].to_owned(), body.to_owned());
+        }
+        out
+    }
+}
+
+#[tokio::test]
+async fn an_occurrence_body_edited_in_odoo_is_one_patch_of_that_instance_with_its_body() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (id, master) =
+        synced_daily_series(&env, &mut odoo, &["ann@fabrikam.com", "bob@fabrikam.com"]).await;
+
+    // Only the description of 3 June's occurrence changed, "this event only".
+    let edited = |description: &str| -> Vec<outlook_model::odoo::OdooException> {
+        vec![
+            serde_json::from_value(json!({
+                "date": "2026-06-03", "start": "2026-06-03 07:00:00",
+                "stop": "2026-06-03 07:15:00", "name": "Daily standup",
+                "description": description
+            }))
+            .unwrap(),
+        ]
+    };
+    let set_exceptions = |odoo: &mut Odoo, exceptions| {
+        odoo.records
+            .get_mut(&id)
+            .unwrap()
+            .recurrence
+            .as_mut()
+            .unwrap()
+            .exceptions = exceptions;
+    };
+    set_exceptions(&mut odoo, edited("<p>Bring the <b>demo</b></p>"));
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    assert_eq!(output.report.mails.updates, 2, "{:?}", output.report);
+    assert_eq!(output.report.mails.total(), 2, "{:?}", output.report);
+    // One write, to that occurrence, with its body.
+    let requests = env.requests().await;
+    assert_eq!(
+        requests["by_route"]["PATCH /v1.0/me/events/{id}"], 1,
+        "{requests}"
+    );
+    let bodies = env.instance_bodies(&master).await;
+    assert_eq!(bodies.len(), 4, "{bodies:?}");
+    for (day, body) in &bodies {
+        assert_eq!(
+            body.contains("Bring the <b>demo</b>"),
+            day == "2026-06-03",
+            "{bodies:?}"
+        );
+    }
+    let series = env.outlook().await;
+    let series = series.iter().find(|e| e["id"] == master.as_str()).unwrap();
+    assert!(
+        !series["body"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("demo"),
+        "the series itself is untouched: {series}"
+    );
+    // One update of that occurrence per attendee, and no other mail.
+    let mails = env.mails().await;
+    assert_eq!(
+        kinds(&mails),
+        [
+            ("update".to_owned(), "ann@fabrikam.com".to_owned()),
+            ("update".to_owned(), "bob@fabrikam.com".to_owned()),
+        ]
+    );
+    let third = env
+        .instance_starts(&master)
+        .await
+        .into_iter()
+        .find(|(_, start)| start.starts_with("2026-06-03"))
+        .unwrap()
+        .0;
+    assert!(
+        mails.iter().all(|m| m["event_id"] == third.as_str()),
+        "{mails:?}"
+    );
+
+    // Nothing changed since: the next run is idle, reads one delta page and writes nothing.
+    env.reset_counters().await;
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+    assert!(env.mails().await.is_empty());
+
+    // Odoo rendering the same body again (other whitespace) is no edit: still idle.
+    set_exceptions(&mut odoo, edited("<p>Bring the\n  <b>demo</b></p>\n"));
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert!(env.mails().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_occurrence_body_edited_in_outlook_reaches_odoo_made_safe() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (id, master) = synced_daily_series(&env, &mut odoo, &[]).await;
+    let third = env
+        .instance_starts(&master)
+        .await
+        .into_iter()
+        .find(|(_, start)| start.starts_with("2026-06-03"))
+        .unwrap()
+        .0;
+    env.patch_in_outlook(
+        &third,
+        json!({"body": {"contentType": "html",
+            "content": "<p>Moved to room 2</p><script>alert(document.cookie)</script>"}}),
+    )
+    .await;
+    env.reset_counters().await;
+
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert!(output.report.unsupported.is_empty(), "{:?}", output.report);
+    assert_eq!(output.local_ops.len(), 1, "{:?}", output.local_ops);
+    assert_eq!(output.local_ops[0].action, LocalAction::Update);
+    let edited = exceptions(&odoo, id);
+    assert_eq!(edited.len(), 1, "{edited:?}");
+    assert_eq!(edited[0].date.to_string(), "2026-06-03");
+    assert_eq!(edited[0].start.unwrap().to_string(), "2026-06-03T07:00:00");
+    let description = edited[0].description.clone().flatten().unwrap();
+    assert!(description.contains("Moved to room 2"), "{description}");
+    assert!(!description.contains("script"), "{description}");
+    assert_eq!(
+        odoo.records[&id].description, None,
+        "the series' own is as it was"
+    );
+    assert_eq!(
+        output.report.remote.created + output.report.remote.updated + output.report.remote.deleted,
+        0,
+        "{:?}",
+        output.report
+    );
+    assert!(env.mails().await.is_empty());
+
+    let idle = odoo.sync(&env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert!(idle.local_ops.is_empty(), "{:?}", idle.local_ops);
+}
+
 #[tokio::test]
 async fn a_series_made_in_odoo_with_a_deleted_occurrence_is_created_without_it() {
     let env = Env::new().await;

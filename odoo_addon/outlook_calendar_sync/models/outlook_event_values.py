@@ -61,6 +61,12 @@ def _local_date(event, tz):
     return pytz.utc.localize(event.start).astimezone(tz).date()
 
 
+def _body(html):
+    """A description as the engine compares bodies (``normalize_body``): Odoo's re-rendering of one text (an HTML
+    wrapper, other whitespace) is the same body."""
+    return outlook_sync.normalize_body(str(html or ""))
+
+
 def _range(event):
     """What places an occurrence: its dates for an all-day event, else its naive UTC start and stop."""
     return (event.start_date, event.stop_date) if event.allday else (event.start, event.stop)
@@ -135,9 +141,10 @@ class SeriesDays:
         return (before is not None and now <= before) or (after is not None and now >= after)
 
     def exceptions(self):
-        """{occurrence: day} of the occurrences edited on their own (times, name or location not those the rule and
-        the base event give) that Outlook can hold; the base event is the series itself, never one of them. An
-        occurrence moved past a neighbour is left out, and logged."""
+        """{occurrence: day} of the occurrences edited on their own (times, name, location or description not those
+        the rule and the base event give) that Outlook can hold; the base event is the series itself, never one of
+        them. Descriptions are compared as the engine compares bodies. An occurrence moved past a neighbour is left
+        out, and logged."""
         base = self.base
         out = {}
         for occurrence, day in self.original.items():
@@ -147,6 +154,7 @@ class SeriesDays:
                 _range(occurrence) == _regular_range(base, day, self.tz)
                 and (occurrence.name or "").strip() == (base.name or "").strip()
                 and (occurrence.location or "").strip() == (base.location or "").strip()
+                and _body(occurrence.description) == _body(base.description)
             )
             if regular:
                 continue
@@ -172,6 +180,8 @@ def _exception_values(occurrence, day):
         "stop_date": fields.Date.to_string(occurrence.stop_date) if occurrence.allday else None,
         "name": occurrence.name or None,
         "location": occurrence.location or None,
+        # Its own, even when it is the series' (the engine then takes it for the series').
+        "description": str(occurrence.description) if occurrence.description else None,
     }
 
 
@@ -190,8 +200,10 @@ def apply_deleted_dates(event, values):
     ).unlink()
 
 
-def _occurrence_write(occurrence, wanted):
-    """The fields to write for ``occurrence`` to hold ``wanted`` (engine exception values), or {} when it does."""
+def _occurrence_write(occurrence, wanted, base):
+    """The fields to write for ``occurrence`` to hold ``wanted`` (engine exception values), or {} when it does. An
+    exception without a description has the series' (``base``'s); descriptions are compared as the engine compares
+    bodies, so one Odoo rendered again is not written again."""
     if occurrence.allday:
         start = fields.Date.to_date(wanted.get("start_date"))
         stop = fields.Date.to_date(wanted.get("stop_date")) or start
@@ -216,15 +228,19 @@ def _occurrence_write(occurrence, wanted):
     location = wanted.get("location") or False
     if (location or "").strip() != (occurrence.location or "").strip():
         vals["location"] = location
+    # Made safe by the engine on its way here, as the series' description is.
+    description = (wanted["description"] or False) if "description" in wanted else base.description
+    if _body(description) != _body(occurrence.description):
+        vals["description"] = description
     return vals
 
 
 def apply_exceptions(event, values):
     """Makes the occurrences of ``event``'s series hold the edited occurrences of the engine's ``values`` (moved,
-    renamed, another location), and any occurrence edited here that the values no longer list hold what the rule
-    and the series give again. Each is written on its own, as Odoo's "this event only" does (never Odoo's rewrite of
-    the whole series), and only when it differs. Called after the series and its deleted dates are written. Returns
-    what could not be held, in words for the sync log."""
+    renamed, another location or description), and any occurrence edited here that the values no longer list hold
+    what the rule and the series give again. Each is written on its own, as Odoo's "this event only" does (never
+    Odoo's rewrite of the whole series), and only when it differs. Called after the series and its deleted dates are
+    written. Returns what could not be held, in words for the sync log."""
     rec = event.recurrence_id
     if not rec or not event.recurrency:
         return []
@@ -248,7 +264,7 @@ def apply_exceptions(event, values):
                 "name": base.name,
                 "location": base.location,
             }
-        vals = _occurrence_write(occurrence, item)
+        vals = _occurrence_write(occurrence, item, base)
         if vals:
             occurrence.write({**vals, "recurrence_update": "self_only"})
     unmatched = sorted(wanted.keys() - {day.isoformat() for occ, day in days.original.items() if occ != base})

@@ -24,6 +24,17 @@ class TestSyncExceptions(SeriesCase):
             for instance in instances
         }
 
+    def outlook_bodies(self, master_id):
+        """{original day: body HTML} of the series' instances in Outlook."""
+        start = self.start.replace(tzinfo=timezone.utc)
+        instances = self.client().instances(master_id, start - timedelta(days=1), start + timedelta(days=35))
+        return {
+            datetime.fromisoformat(instance["originalStart"].replace("Z", "+00:00")).date(): (
+                (instance.get("body") or {}).get("content") or ""
+            )
+            for instance in instances
+        }
+
     def occurrences(self, base):
         """{day: occurrence} of the series' active occurrences, by the day each starts on."""
         return {event.start.date(): event for event in base.recurrence_id.calendar_event_ids}
@@ -139,3 +150,61 @@ class TestSyncExceptions(SeriesCase):
         self.assertIn("Not synced", log.message)
         self.assertIn(self.days[0].isoformat(), log.message)
         self.assertEqual(base.name, "Daily standup", "the series is left as it was")
+
+    def test_occurrence_body_edited_in_outlook_reaches_that_odoo_occurrence_made_safe(self):
+        base = self.outlook_series()
+        before = self.occurrences(base)
+        third_id = self.outlook_instances(self.master()["id"])[self.days[2]][2]
+        self.client().update_event(
+            third_id,
+            {
+                "body": {
+                    "contentType": "html",
+                    "content": '<p onclick="steal()">Room 2 today</p><script>alert(document.cookie)</script>',
+                }
+            },
+        )
+        self.emulator.clear_outbox()
+
+        log = self.sync()
+        self.assertEqual(log.odoo_updated, 1, log.message)
+        self.assertEqual((log.outlook_created, log.outlook_updated, log.outlook_deleted), (0, 0, 0), log.message)
+        self.assertNotIn("Not synced", log.message or "")
+        third = before[self.days[2]]
+        description = str(third.description or "")
+        self.assertIn("Room 2 today", description)
+        self.assertNotIn("script", description)
+        self.assertNotIn("alert", description)
+        self.assertNotIn("onclick", description)
+        self.assertEqual((third.start, third.name), (self.start + timedelta(days=2), "Daily standup"))
+        self.assertEqual(third.recurrence_id, base.recurrence_id, "it stays in its series")
+        self.assertEqual(
+            {event.id for event in base.recurrence_id.calendar_event_ids}, {event.id for event in before.values()}
+        )
+        for day in (self.days[0], self.days[1], self.days[3]):
+            self.assertNotIn("Room 2", str(before[day].description or ""))
+        self.assertEqual(self.emulator.outbox(), [], "applying Outlook's edit mails no one")
+        self.assert_idle()
+
+    def test_occurrence_body_edited_in_odoo_is_one_update_of_that_instance(self):
+        base = self.daily_series()
+        self.sync()
+        self.mails()
+        master = self.master()
+        third = self.occurrences(base)[self.days[2]]
+        third.with_user(self.user_a).write({"description": "<p>Bring the demo</p>", "recurrence_update": "self_only"})
+        self.assertEqual(third.recurrence_id, base.recurrence_id)
+
+        self.emulator.clear_requests()
+        log = self.sync()
+        self.assertEqual(log.outlook_updated, 1, log.message)
+        self.assertEqual(self.mails(), [("update", CAROL), ("update", DAVE)], "one update of that occurrence each")
+        self.assertEqual(self.emulator.requests()["by_route"].get("PATCH /v1.0/me/events/{id}"), 1)
+        bodies = self.outlook_bodies(master["id"])
+        self.assertEqual(sorted(bodies), self.days)
+        for day, body in bodies.items():
+            self.assertEqual("Bring the demo" in body, day == self.days[2], bodies)
+        self.assertNotIn("Bring the demo", (self.master().get("body") or {}).get("content") or "")
+        instances = self.outlook_instances(master["id"])
+        self.assertEqual(instances[self.days[2]][:2], (self.start + timedelta(days=2), "Daily standup"))
+        self.assert_idle()

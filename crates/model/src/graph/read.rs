@@ -509,6 +509,9 @@ fn exception_from_graph(
         end: occurrence.end,
         subject: occurrence.subject,
         location: occurrence.location,
+        // Left out of a `$select` that does not ask for it: then nothing says it is not the
+        // master's. Canonical form makes it `None` when it is the master's.
+        body_html: json.get("body").map(|_| occurrence.body_html),
     })
 }
 

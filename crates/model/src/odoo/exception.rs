@@ -3,6 +3,7 @@
 use jiff::civil::{Date, DateTime};
 use serde::{Deserialize, Serialize};
 
+use super::html::sanitize_description;
 use super::record::{odoo_times, to_odoo_times};
 use super::{falsy, naive_utc};
 use crate::error::ModelError;
@@ -34,6 +35,23 @@ pub struct OdooException {
     /// Location.
     #[serde(default, deserialize_with = "falsy::string")]
     pub location: Option<String>,
+    /// Description (HTML): absent (`None`) is the series' own; present, the occurrence's, with
+    /// `false`, `null` or blank for none (`Some(None)`). The addon sends each listed occurrence's;
+    /// the engine leaves it out when the occurrence has the series' body.
+    #[serde(
+        default,
+        deserialize_with = "present_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<Option<String>>,
+}
+
+/// A field that is present: [`falsy::string`] inside `Some` (a missing field stays `None`).
+fn present_string<'de, D>(deserializer: D) -> Result<Option<Option<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    falsy::string(deserializer).map(Some)
 }
 
 impl OdooException {
@@ -58,10 +76,15 @@ impl OdooException {
             end,
             subject: self.name.clone().unwrap_or_default(),
             location: self.location.clone(),
+            body_html: self
+                .description
+                .as_ref()
+                .map(|description| description.clone().unwrap_or_default()),
         })
     }
 
-    /// Odoo's values for a neutral exception (`item` labels errors).
+    /// Odoo's values for a neutral exception (`item` labels errors). An occurrence's own body is
+    /// made safe for Odoo as the series' is ([`sanitize_description`]).
     pub(super) fn from_exception(
         item: &str,
         exception: &OccurrenceException,
@@ -76,6 +99,9 @@ impl OdooException {
             stop_date,
             name: Some(exception.subject.clone()),
             location: exception.location.clone(),
+            description: exception.body_html.as_deref().map(|body| {
+                Some(sanitize_description(body)).filter(|body| !body.trim().is_empty())
+            }),
         })
     }
 }

@@ -1,16 +1,22 @@
-//! Edited occurrences of a series ("exceptions"): one occurrence moved, or given its own title or
-//! location, while the rest of the series follows the rule.
+//! Edited occurrences of a series ("exceptions"): one occurrence moved, or given its own title,
+//! location or body, while the rest of the series follows the rule.
 //!
 //! An exception is named by the day the rule gives it (its *original* day, in the series' zone),
 //! never by where it is now: that is the one thing Outlook (`originalStart`) and Odoo (the rule's day
 //! the occurrence stands for) can both tell, and it survives any number of moves.
 //!
 //! Each exception carries the occurrence's full content for the fields it can hold on its own
-//! (times, subject, location), not a diff against the master: both sides then describe the same
-//! occurrence with the same values, whatever each of them stores as an override. An exception that
-//! says nothing the rule and the master do not already say (same times, subject and location) is no
-//! exception: [`canonical_exceptions`] drops it, so the semantic hash of a series does not depend on
-//! whether a side remembers an edit that was undone.
+//! (times, subject, location, body), not a diff against the master: both sides then describe the
+//! same occurrence with the same values, whatever each of them stores as an override. The one
+//! shorthand is the body: `None` stands for the master's, and the canonical form
+//! ([`canonical_exceptions`]) uses it whenever the occurrence's body is the master's in its
+//! normalized form ([`normalize_body`]). So an HTML wrapper or whitespace (Outlook's and Odoo's
+//! renderings of one text) is never an edit, an exception stored before bodies were synced (no
+//! body) reads as having the master's, and the hash of a series whose exceptions have the master's
+//! body is what it was before bodies counted (see `crate::hash`, field 14). An exception that says nothing the rule and the master
+//! do not already say (same times, subject, location and body) is no exception:
+//! [`canonical_exceptions`] drops it, so the semantic hash of a series does not depend on whether
+//! a side remembers an edit that was undone.
 
 use jiff::SignedDuration;
 use jiff::civil::Date;
@@ -19,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
 use crate::event::{Event, EventTime};
+use crate::hash::normalize_body;
 use crate::timezones;
 
 /// One occurrence of a series edited on its own, as it now is.
@@ -37,12 +44,17 @@ pub struct OccurrenceException {
     /// Location (trimmed, `None` when blank, by [`canonical_exceptions`]).
     #[serde(default)]
     pub location: Option<String>,
+    /// Body (HTML, as [`Event::body_html`]) when it is not the master's; `None`: the master's
+    /// ([`canonical_exceptions`] makes it `None` when it is the master's in normalized form). See
+    /// [`OccurrenceException::body`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
 }
 
 impl OccurrenceException {
     /// The occurrence the rule gives `master` on `date`, unedited: the master's wall-clock start
     /// time on that day in the series' zone (a time a DST change skips moves forward, as Outlook
-    /// and Odoo both do), the master's duration, subject and location.
+    /// and Odoo both do), the master's duration, subject, location and body.
     pub fn regular(master: &Event, date: Date) -> Result<OccurrenceException, ModelError> {
         let (start, end) = regular_times(master, date)?;
         Ok(OccurrenceException {
@@ -51,14 +63,21 @@ impl OccurrenceException {
             end,
             subject: master.subject.trim().to_owned(),
             location: normalized_location(master.location.as_deref()),
+            body_html: None,
         })
     }
 
+    /// The occurrence's body: its own, else `master`'s.
+    pub fn body<'a>(&'a self, master: &'a Event) -> &'a str {
+        self.body_html.as_deref().unwrap_or(&master.body_html)
+    }
+
     /// The occurrence as an event of its own: the master's content with this occurrence's times,
-    /// subject and location, and no recurrence. What a write to that one occurrence compares.
+    /// subject, location and body, and no recurrence. What a write to that one occurrence compares.
     pub fn as_event(&self, master: &Event) -> Event {
         Event {
             subject: self.subject.clone(),
+            body_html: self.body(master).to_owned(),
             location: self.location.clone(),
             start: self.start,
             end: self.end,
@@ -69,10 +88,18 @@ impl OccurrenceException {
         }
     }
 
-    /// This exception in canonical form: subject trimmed, location trimmed and `None` when blank.
-    fn normalized(mut self) -> OccurrenceException {
+    /// This exception in canonical form for `master`: subject trimmed, location trimmed and `None`
+    /// when blank, body `None` when it is the master's in normalized form.
+    fn normalized(mut self, master: &Event) -> OccurrenceException {
         self.subject = self.subject.trim().to_owned();
         self.location = normalized_location(self.location.as_deref());
+        if self
+            .body_html
+            .as_deref()
+            .is_some_and(|body| normalize_body(body) == normalize_body(&master.body_html))
+        {
+            self.body_html = None;
+        }
         self
     }
 }
@@ -144,8 +171,9 @@ pub fn regular_times(master: &Event, date: Date) -> Result<(EventTime, EventTime
     }
 }
 
-/// The model's form of [`Event::exceptions`] for `master`: values normalized, sorted by date,
-/// exceptions equal to the regular occurrence dropped. Two exceptions for one date, or an
+/// The model's form of [`Event::exceptions`] for `master`: values normalized (a body that is the
+/// master's in normalized form is `None`), sorted by date, exceptions equal to the regular
+/// occurrence dropped. Two exceptions for one date, or an
 /// exception whose times are not of the master's kind or not in order, are errors naming the date.
 pub fn canonical_exceptions(
     master: &Event,
@@ -154,7 +182,7 @@ pub fn canonical_exceptions(
     let item = master.label();
     let mut out: Vec<OccurrenceException> = Vec::with_capacity(exceptions.len());
     for exception in exceptions {
-        let exception = exception.normalized();
+        let exception = exception.normalized(master);
         let ok = match (exception.start, exception.end, master.start) {
             (EventTime::Timed(s), EventTime::Timed(e), EventTime::Timed(_)) => s <= e,
             (EventTime::AllDay(s), EventTime::AllDay(e), EventTime::AllDay(_)) => s < e,

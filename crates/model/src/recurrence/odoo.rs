@@ -112,11 +112,12 @@ pub struct OdooRecurrence {
     #[serde(default)]
     pub deleted_dates: Vec<Date>,
     /// Edited occurrences ([`crate::Event::exceptions`]): `[{"date": "2026-06-02", "start": ...,
-    /// "stop": ..., "name": ..., "location": ...}, ...]`, each with its full times, name and
-    /// location (see [`crate::odoo::OdooException`]). Read in any order; written sorted by date,
-    /// one per occurrence whose times, name or location differ from what the rule and the series
-    /// give. Like `deleted_dates`, not part of the rule: [`from_odoo`] and [`to_odoo`] leave it
-    /// alone.
+    /// "stop": ..., "name": ..., "location": ..., "description": ...}, ...]`, each with its full
+    /// times, name and location, and its description unless it is the series' (see
+    /// [`crate::odoo::OdooException`]). Read in any order; written sorted by date, one per
+    /// occurrence whose times, name, location or description differ from what the rule and the
+    /// series give. Like `deleted_dates`, not part of the rule: [`from_odoo`] and [`to_odoo`]
+    /// leave it alone.
     #[serde(default)]
     pub exceptions: Vec<crate::odoo::OdooException>,
 }

@@ -2383,11 +2383,7 @@ async fn a_deleted_occurrence_syncs_each_way_with_one_cancellation_per_attendee(
     assert!(!requests.to_string().contains("\"PATCH\""), "{requests}");
 
     // Nothing changed since: the next run is idle.
-    env.reset_counters().await;
-    let idle = odoo.sync(&env, &options()).await;
-    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
-    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
-    assert!(env.mails().await.is_empty());
+    assert_idle_in_one_request(&env, &mut odoo).await;
 
     // Outlook -> Odoo: the occurrence of 4 June deleted in Outlook becomes a deleted date of the
     // series in Odoo; nothing is written back to Outlook.
@@ -2486,17 +2482,9 @@ async fn an_occurrence_moved_in_outlook_reaches_odoo_as_an_exception_of_its_day(
         odoo.records[&id].start.unwrap().to_string(),
         "2026-06-01T07:00:00"
     );
-    assert_eq!(
-        output.report.remote.created + output.report.remote.updated + output.report.remote.deleted,
-        0,
-        "{:?}",
-        output.report
-    );
-    assert!(env.mails().await.is_empty());
+    assert_nothing_sent(&env, &output).await;
 
-    let idle = odoo.sync(&env, &options()).await;
-    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
-    assert!(idle.local_ops.is_empty(), "{:?}", idle.local_ops);
+    assert_next_run_idle(&env, &mut odoo).await;
 }
 
 #[tokio::test]
@@ -2555,24 +2543,10 @@ async fn an_occurrence_edited_in_odoo_is_one_patch_of_that_instance_and_one_upda
         requests["by_route"]["PATCH /v1.0/me/events/{id}"], 1,
         "{requests}"
     );
-    let third = env
-        .instance_starts(&master)
-        .await
-        .into_iter()
-        .find(|(_, start)| start.starts_with("2026-06-03"))
-        .unwrap()
-        .0;
-    assert!(
-        mails.iter().all(|m| m["event_id"] == third.as_str()),
-        "{mails:?}"
-    );
+    assert_mails_name_the_instance_of(&env, &master, "2026-06-03", &mails).await;
 
     // Nothing changed since: the next run is idle, reads one delta page and writes nothing.
-    env.reset_counters().await;
-    let idle = odoo.sync(&env, &options()).await;
-    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
-    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
-    assert!(env.mails().await.is_empty());
+    assert_idle_in_one_request(&env, &mut odoo).await;
 
     // Back to what the rule says in Odoo: Outlook's occurrence goes back too, with one update.
     odoo.records
@@ -2683,24 +2657,10 @@ async fn an_occurrence_body_edited_in_odoo_is_one_patch_of_that_instance_with_it
             ("update".to_owned(), "bob@fabrikam.com".to_owned()),
         ]
     );
-    let third = env
-        .instance_starts(&master)
-        .await
-        .into_iter()
-        .find(|(_, start)| start.starts_with("2026-06-03"))
-        .unwrap()
-        .0;
-    assert!(
-        mails.iter().all(|m| m["event_id"] == third.as_str()),
-        "{mails:?}"
-    );
+    assert_mails_name_the_instance_of(&env, &master, "2026-06-03", &mails).await;
 
     // Nothing changed since: the next run is idle, reads one delta page and writes nothing.
-    env.reset_counters().await;
-    let idle = odoo.sync(&env, &options()).await;
-    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
-    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
-    assert!(env.mails().await.is_empty());
+    assert_idle_in_one_request(&env, &mut odoo).await;
 
     // Odoo rendering the same body again (other whitespace) is no edit: still idle.
     set_exceptions(&mut odoo, edited("<p>Bring the\n  <b>demo</b></p>\n"));
@@ -2745,17 +2705,9 @@ async fn an_occurrence_body_edited_in_outlook_reaches_odoo_made_safe() {
         odoo.records[&id].description, None,
         "the series' own is as it was"
     );
-    assert_eq!(
-        output.report.remote.created + output.report.remote.updated + output.report.remote.deleted,
-        0,
-        "{:?}",
-        output.report
-    );
-    assert!(env.mails().await.is_empty());
+    assert_nothing_sent(&env, &output).await;
 
-    let idle = odoo.sync(&env, &options()).await;
-    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
-    assert!(idle.local_ops.is_empty(), "{:?}", idle.local_ops);
+    assert_next_run_idle(&env, &mut odoo).await;
 }
 
 #[tokio::test]
@@ -3086,4 +3038,46 @@ async fn a_failed_read_back_keeps_the_link_read_before_the_writes() {
     assert_eq!(next.report.requests, 2, "{:?}", next.report);
     let idle = odoo.sync(&env, &options()).await;
     assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+}
+
+/// The next run plans nothing and has nothing to write in Odoo.
+async fn assert_next_run_idle(env: &Env, odoo: &mut Odoo) {
+    let idle = odoo.sync(env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert!(idle.local_ops.is_empty(), "{:?}", idle.local_ops);
+}
+
+/// `output`'s run wrote nothing to Outlook, and Outlook mailed no one.
+async fn assert_nothing_sent(env: &Env, output: &RunOutput) {
+    let remote = &output.report.remote;
+    assert_eq!(
+        remote.created + remote.updated + remote.deleted,
+        0,
+        "{:?}",
+        output.report
+    );
+    assert!(env.mails().await.is_empty());
+}
+
+/// Every mail of `mails` names the occurrence of `master` on `day` (`YYYY-MM-DD`), not the series.
+async fn assert_mails_name_the_instance_of(env: &Env, master: &str, day: &str, mails: &[Value]) {
+    let (instance, _) = env
+        .instance_starts(master)
+        .await
+        .into_iter()
+        .find(|(_, start)| start.starts_with(day))
+        .unwrap();
+    assert!(
+        mails.iter().all(|m| m["event_id"] == instance.as_str()),
+        "{mails:?}"
+    );
+}
+
+/// Counted from now, the next run plans nothing, reads one delta page and mails no one.
+async fn assert_idle_in_one_request(env: &Env, odoo: &mut Odoo) {
+    env.reset_counters().await;
+    let idle = odoo.sync(env, &options()).await;
+    assert!(idle.report.planned.is_empty(), "{:?}", idle.report.planned);
+    assert_eq!(idle.report.requests, 1, "{:?}", idle.report);
+    assert!(env.mails().await.is_empty());
 }

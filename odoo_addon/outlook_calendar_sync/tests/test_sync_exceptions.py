@@ -35,6 +35,13 @@ class TestSyncExceptions(SeriesCase):
             for instance in instances
         }
 
+    def synced_series_and_its_third(self):
+        """The daily series synced, its invitations read: (Odoo base event, Outlook master, third Odoo occurrence)."""
+        base = self.daily_series()
+        self.sync()
+        self.mails()
+        return base, self.master(), self.occurrences(base)[self.days[2]]
+
     def occurrences(self, base):
         """{day: occurrence} of the series' active occurrences, by the day each starts on."""
         return {event.start.date(): event for event in base.recurrence_id.calendar_event_ids}
@@ -75,11 +82,7 @@ class TestSyncExceptions(SeriesCase):
         self.assert_idle()
 
     def test_occurrence_moved_and_renamed_in_odoo_is_one_update_of_that_instance(self):
-        base = self.daily_series()
-        self.sync()
-        self.mails()
-        master = self.master()
-        third = self.occurrences(base)[self.days[2]]
+        base, master, third = self.synced_series_and_its_third()
         later = third.start + timedelta(hours=5)
         third.with_user(self.user_a).write(
             {
@@ -187,11 +190,7 @@ class TestSyncExceptions(SeriesCase):
         self.assert_idle()
 
     def test_occurrence_body_edited_in_odoo_is_one_update_of_that_instance(self):
-        base = self.daily_series()
-        self.sync()
-        self.mails()
-        master = self.master()
-        third = self.occurrences(base)[self.days[2]]
+        base, master, third = self.synced_series_and_its_third()
         third.with_user(self.user_a).write({"description": "<p>Bring the demo</p>", "recurrence_update": "self_only"})
         self.assertEqual(third.recurrence_id, base.recurrence_id)
 

@@ -9,13 +9,11 @@ import random
 import threading
 import urllib.request
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
-import outlook_sync
-
-from .common import CLIENT_ID, CLIENT_SECRET, EmulatorCase
+from .common import EmulatorCase
 from .faults_scenario import FaultScenario, summary_line
 
 _logger = logging.getLogger(__name__)
@@ -271,56 +269,49 @@ class TestFaultCases(EmulatorCase):
         self.emulator.seed("alice@example.com", [_graph_event("Made in Outlook")])
         self.sync()
         event = self.odoo_events("Made in Outlook")
-        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        _move_an_hour(event)
         self.sync()
-        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        _move_an_hour(event)
         event.active = False
         self.emulator._call("POST", "delta/expire", {"mailbox": "alice@example.com", "reset": True})
-        self.sync()
-        self.sync()
-        events = self.odoo_events("Made in Outlook")
-        self.assertEqual(events.mapped("active"), [False], "one event, archived")
-        self.assertEqual([copy["subject"] for copy in self.copies()], ["Anchor"], "archived: cancelled in Outlook")
+        self.assert_archived_once("Made in Outlook")
 
     def outlook_create(self, subject):
-        tokens = self.emulator.token("alice@example.com")
-        config = outlook_sync.GraphConfig(
-            CLIENT_ID, CLIENT_SECRET, "http://localhost/x", login_url=self.emulator.url, graph_url=self.emulator.url
+        self.outlook_client("alice@example.com").create_event(
+            _graph_event(subject), "7f1c2e9a-0000-4000-8000-000000000001"
         )
-        expires = datetime.now(timezone.utc) + timedelta(hours=1)
-        client = outlook_sync.GraphClient(
-            config, outlook_sync.Tokens(tokens["access_token"], tokens["refresh_token"], expires)
-        )
-        client.create_event(_graph_event(subject), "7f1c2e9a-0000-4000-8000-000000000001")
+
+    def assert_archived_once(self, name):
+        """After two runs: one Odoo event ``name``, archived, and its Outlook copy cancelled."""
+        self.sync()
+        self.sync()
+        self.assertEqual(self.odoo_events(name).mapped("active"), [False], "one event, archived")
+        self.assertEqual([copy["subject"] for copy in self.copies()], ["Anchor"], "archived: cancelled in Outlook")
 
     def test_archive_of_an_event_made_in_outlook_after_a_410(self):
         self.outlook_create("Made in Outlook")
         self.sync()
         event = self.odoo_events("Made in Outlook")
-        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        _move_an_hour(event)
         self.sync()
-        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        _move_an_hour(event)
         event.active = False
         self.emulator._call("POST", "delta/expire", {"mailbox": "alice@example.com"})
-        self.sync()
-        self.sync()
-        events = self.odoo_events("Made in Outlook")
-        self.assertEqual(events.mapped("active"), [False], "one event, archived")
-        self.assertEqual([copy["subject"] for copy in self.copies()], ["Anchor"], "archived: cancelled in Outlook")
+        self.assert_archived_once("Made in Outlook")
 
     def test_archive_after_a_410_leaves_one_archived_event(self):
         self.emulator.seed("alice@example.com", [_graph_event("Made in Outlook")])
         self.sync()
         event = self.odoo_events("Made in Outlook")
         self.assertEqual(len(event), 1)
-        event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
+        _move_an_hour(event)
         event.active = False
         self.emulator._call("POST", "delta/expire", {"mailbox": "alice@example.com"})
-        self.sync()
-        self.sync()
-        events = self.odoo_events("Made in Outlook")
-        self.assertEqual(events.mapped("active"), [False], "one event, archived")
-        self.assertEqual([copy["subject"] for copy in self.copies()], ["Anchor"], "archived: cancelled in Outlook")
+        self.assert_archived_once("Made in Outlook")
+
+
+def _move_an_hour(event):
+    event.write({"start": event.start + timedelta(hours=1), "stop": event.stop + timedelta(hours=1)})
 
 
 def _graph_event(subject):

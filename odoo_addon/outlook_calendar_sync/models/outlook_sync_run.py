@@ -115,7 +115,9 @@ class OutlookSyncAccount(models.Model):
     def _last_hashes(self, events):
         """Content hashes of dirty ``events`` leaving the mailbox (archived, or no longer the user's), as active
         events: the content a killed run would have sent before they left."""
-        links = {link.event_id.id: link for link in self.link_ids if link.event_id in events}
+        Link = self.env["outlook.sync.link"].sudo()
+        found = Link.search([("account_id", "=", self.id), ("event_id", "in", events.ids)])
+        links = {link.event_id.id: link for link in found}
         hashes = {}
         for event in events:
             values = {**event_values(event, self.user_id, links[event.id].ical_uid), "active": True}

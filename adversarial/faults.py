@@ -14,8 +14,7 @@ retry_after_violations=0 seed=S``, and exits 1 if anything was lost or duplicate
 
 Environment: ODOO_SRC (else a SKIPPED line), ADVERSARIAL_RUNS (rounds, default 40), ADVERSARIAL_SEED (default:
 random, printed), ADVERSARIAL_USERS (default 3), ADVERSARIAL_DB (an existing database with the addon installed,
-kept: for quick development runs), ADVERSARIAL_AVOID_KNOWN_DEFECTS=1 (steer clear of the known defect D3 that
-``TestFaultCases`` in the addon's tests pins as an expected failure, to look for others).
+kept: for quick development runs).
 """
 
 from __future__ import annotations
@@ -61,8 +60,7 @@ def main() -> int:
                 configure(env, emulator.url)
                 # Accounts of earlier runs (reused database) point at an emulator that is gone.
                 env["outlook.sync.account"].search([]).write({"state": "stopped"})
-            avoid = os.environ.get("ADVERSARIAL_AVOID_KNOWN_DEFECTS") == "1"
-            scenario = FaultScenario(harness, seed, users=users, prefix=prefix, avoid_known_defects=avoid)
+            scenario = FaultScenario(harness, seed, users=users, prefix=prefix)
             started = time.monotonic()
             result = scenario.run(rounds)
             log(f"faults: {time.monotonic() - started:.0f}s")

@@ -19,13 +19,20 @@
 //!   store its `previous` instead AND append its Outlook id (`remote_id`, or for a delete
 //!   `previous["remote_id"]`) to `state["pending_remote"]`: the delta link has moved past that change, so this
 //!   is how the next run reads it again. Store `tokens` after every call: the refresh token rotates.
+//! - `sent` / `on_sent` (the sent journal): `on_sent(writes)` is called, GIL held, each time Outlook confirms a
+//!   group of writes (one `$batch` envelope), with a list of dicts; commit them at once, outside the run's
+//!   transaction. Pass those written by runs whose state was never committed (a killed worker) as `sent` to
+//!   the next call, oldest first, and drop them once a call's state is committed. Without them, the next run
+//!   takes the echo of what the dead run sent for a person's Outlook edit.
 //! - A local record that does not read (a wrong-typed field) is a failure of that record in the report, its id
 //!   is in `retry_local`, and the rest of the run goes on; a malformed `local` as a whole is a `ValueError`.
 
 use jiff::{SignedDuration, Timestamp};
 use outlook_graph::{GraphClient, OAuthClient};
 use outlook_model::odoo::OdooEvent;
-use outlook_runner::{ConflictPolicy, FirstSync, RunError, RunInput, RunOptions, SyncState};
+use outlook_runner::{
+    ConflictPolicy, FirstSync, RunError, RunInput, RunOptions, SentWrite, SyncState,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -59,7 +66,8 @@ const DEFAULT_FUTURE: SignedDuration = SignedDuration::from_hours(365 * 24);
 /// keep the stored state.
 #[pyfunction]
 #[pyo3(signature = (config, tokens, state, local, *, mailbox, transaction_salt, policy="latest",
-                    first_sync="all", dry_run=false, window_start=None, window_end=None))]
+                    first_sync="all", dry_run=false, window_start=None, window_end=None, sent=None,
+                    on_sent=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sync_mailbox<'py>(
     py: Python<'py>,
@@ -74,6 +82,8 @@ pub fn sync_mailbox<'py>(
     dry_run: bool,
     window_start: Option<&Bound<'py, PyAny>>,
     window_end: Option<&Bound<'py, PyAny>>,
+    sent: Option<&Bound<'py, PyAny>>,
+    on_sent: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let state: SyncState = match state {
         Some(state) if !state.is_none() => serde_json::from_value(from_py(state)?)
@@ -113,14 +123,25 @@ pub fn sync_mailbox<'py>(
         tokens.inner,
         client_options,
     );
+    let sent: Vec<SentWrite> = match sent {
+        Some(sent) if !sent.is_none() => serde_json::from_value(from_py(sent)?)
+            .map_err(|e| PyValueError::new_err(format!("sent: {e}")))?,
+        _ => Vec::new(),
+    };
     let input = RunInput {
         state,
         local: read.listing,
+        sent,
+    };
+    let journal = |writes: Vec<SentWrite>| {
+        if let Some(callback) = &on_sent {
+            record_sent(callback, &writes, &options.mailbox);
+        }
     };
     let outcome = py.detach(|| {
-        engine
-            .runtime
-            .block_on(outlook_runner::run(&client, input, &options))
+        engine.runtime.block_on(outlook_runner::run_journaled(
+            &client, input, &options, &journal,
+        ))
     });
     // Whatever happened, the tokens may have rotated: hand them back even on error.
     let rotated = PyTokens {
@@ -152,6 +173,26 @@ pub fn local_hash(values: &Bound<'_, PyAny>) -> PyResult<String> {
         .to_event()
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(outlook_model::semantic_hash_hex(&event))
+}
+
+/// Hands confirmed writes to the addon's `on_sent(list)`, which commits them outside the run's
+/// transaction. A failure there is logged, not raised: the run's own result is still good, and the
+/// journal only narrows what a killed run leaves unknown.
+fn record_sent(callback: &Py<PyAny>, writes: &[SentWrite], mailbox: &str) {
+    Python::attach(|py| {
+        let result = serde_json::to_value(writes)
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+            .and_then(|value| to_py(py, &value))
+            .and_then(|list| callback.call1(py, (list,)));
+        if let Err(error) = result {
+            log::warn!(
+                target: "outlook_sync::sync",
+                "[{mailbox}] the sent journal could not record {} write(s): {}",
+                writes.len(),
+                crate::logging::redact(&error.to_string())
+            );
+        }
+    });
 }
 
 fn parse_policy(policy: &str) -> PyResult<ConflictPolicy> {

@@ -1,4 +1,5 @@
 # Hand-written stub of the Rust extension; `make stubtest` checks it against the compiled module.
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, final
 
@@ -170,5 +171,10 @@ def sync_mailbox(
     dry_run: bool = False,
     window_start: datetime | None = None,
     window_end: datetime | None = None,
+    sent: list[dict[str, Any]] | None = None,
+    on_sent: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> dict[str, Any]:
-    """One sync run of one mailbox: pull, plan, push to Outlook; returns Odoo's writes, state, report, tokens."""
+    """One sync run of one mailbox: pull, plan, push to Outlook; returns Odoo's writes, state, report, tokens.
+
+    ``on_sent`` is called with each group of writes Outlook confirmed, as soon as it did (commit them outside the
+    run's transaction); ``sent`` hands the next call those of runs whose state was never committed."""

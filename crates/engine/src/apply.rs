@@ -129,18 +129,9 @@ pub fn apply_results(plan: &Plan, reports: &[OpReport]) -> Result<Applied, Apply
             RemoteOp::Delete { .. } => Target::Delete,
         };
         match settle(op_ref, target, basis, *outcome)? {
-            Settled::Written(written, source) => applied.updates.push(StatusUpdate::Put {
-                status: Status {
-                    local_id: source.id.clone(),
-                    remote_id: written.id.clone(),
-                    ical_uid: pick_uid(&written.ical_uid, &source.ical_uid, basis),
-                    local_hash: source.hash.clone(),
-                    remote_hash: written.hash.clone(),
-                    local_mtime: source.modified_at,
-                    remote_mtime: written.modified_at,
-                },
-                replaces: basis.replaces.clone(),
-            }),
+            Settled::Written(written, source) => {
+                applied.updates.push(remote_put(written, source, basis));
+            }
             Settled::Deleted(key) => applied.updates.push(StatusUpdate::Remove { key }),
             Settled::NotDone(reason) => {
                 let (local_id, remote_id) = match op {
@@ -271,6 +262,54 @@ fn settle<'p>(
         (Some(outcome @ Outcome::Deleted), Target::Create) => Err(mismatch(outcome, "create")),
         (Some(outcome @ Outcome::Deleted), Target::Update(_)) => Err(mismatch(outcome, "update")),
         (Some(outcome @ Outcome::Written(_)), Target::Delete) => Err(mismatch(outcome, "delete")),
+    }
+}
+
+/// The status update of one remote op that succeeded, alone: what [`apply_results`] would store
+/// for it. A caller records it as soon as Outlook confirms the write (a sent journal), so that a
+/// run that dies before its commit leaves the next run knowing what was sent.
+///
+/// `Ok(None)` when the outcome stores nothing of its own (a failure, a deletion).
+///
+/// # Errors
+///
+/// As [`apply_results`]: an index the plan does not have, or an outcome that does not fit the op.
+pub fn remote_written(
+    plan: &Plan,
+    index: usize,
+    outcome: &Outcome,
+) -> Result<Option<StatusUpdate>, ApplyError> {
+    let op_ref = OpRef::Remote(index);
+    let (op, basis) = plan
+        .remote_ops
+        .get(index)
+        .zip(plan.remote_basis.get(index))
+        .ok_or(ApplyError::UnknownOp { op: op_ref })?;
+    let target = match op {
+        RemoteOp::Create { .. } => Target::Create,
+        RemoteOp::Update { remote_id, .. } => Target::Update(remote_id),
+        RemoteOp::Delete { .. } => Target::Delete,
+    };
+    Ok(match settle(op_ref, target, basis, Some(outcome))? {
+        Settled::Written(written, source) => Some(remote_put(written, source, basis)),
+        Settled::Deleted(_) | Settled::NotDone(_) => None,
+    })
+}
+
+/// The status a successful remote create or update leaves: the local side as it was read, the
+/// remote side as Outlook answered.
+fn remote_put(written: &WrittenItem, source: &Source, basis: &Basis) -> StatusUpdate {
+    StatusUpdate::Put {
+        status: Status {
+            local_id: source.id.clone(),
+            remote_id: written.id.clone(),
+            ical_uid: pick_uid(&written.ical_uid, &source.ical_uid, basis),
+            local_hash: source.hash.clone(),
+            remote_hash: written.hash.clone(),
+            local_mtime: source.modified_at,
+            remote_mtime: written.modified_at,
+        },
+        replaces: basis.replaces.clone(),
     }
 }
 

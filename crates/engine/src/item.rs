@@ -89,7 +89,9 @@ pub enum Listing<T> {
         /// Items created or modified (possibly with an unchanged hash, which is then ignored).
         changed: Vec<T>,
         /// Ids deleted. Ids the engine never linked are ignored (an item created and deleted
-        /// between two runs, or the echo of our own delete).
+        /// between two runs, or the echo of our own delete), except that a new item of the other
+        /// side carrying the `transactionId` derived from such a local id is our own create of
+        /// it, made by a run that died before linking it: it is deleted, not copied back.
         deleted: Vec<String>,
         /// For deleted ids whose item changed after the last sync: the hash it had when deleted.
         /// A run may have copied that change to the other side and died before its status was
@@ -101,6 +103,14 @@ pub enum Listing<T> {
 }
 
 impl<T> Listing<T> {
+    /// The ids a delta lists as deleted (none for a full listing).
+    pub fn deleted_ids(&self) -> &[String] {
+        match self {
+            Listing::Full { .. } => &[],
+            Listing::Delta { deleted, .. } => deleted,
+        }
+    }
+
     /// A full listing.
     pub fn full(items: Vec<T>) -> Self {
         Listing::Full { items }

@@ -10,7 +10,10 @@
 //! 3. each remaining status goes through the decision table;
 //! 4. the safety guard refuses to mirror a side that has become empty;
 //! 5. new items are linked to new items of the other side (by `transactionId`, `iCalUId`, then match
-//!    key) so that nothing existing on both sides is duplicated; the rest are created.
+//!    key) so that nothing existing on both sides is duplicated; the rest are created, except our
+//!    own creates of local items deleted before they were linked, which are deleted.
+
+use std::collections::HashMap;
 
 use crate::candidates::Candidates;
 use crate::config::{ConflictPolicy, PlanConfig};
@@ -153,7 +156,7 @@ fn plan_with(
 
     // Phase 5: new items.
     if !new_locals.is_empty() || !new_remotes.is_empty() {
-        planner.link_or_create(&new_locals, &new_remotes);
+        planner.link_or_create(&new_locals, &new_remotes, local.deleted_ids());
     }
     Ok(planner.plan)
 }
@@ -427,7 +430,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Phase 5: link new items that are the same event on both sides, create the rest.
-    fn link_or_create(&mut self, new_locals: &[usize], new_remotes: &[usize]) {
+    fn link_or_create(&mut self, new_locals: &[usize], new_remotes: &[usize], deleted: &[String]) {
         if !new_locals.is_empty() && !new_remotes.is_empty() {
             let remote_txns = Candidates::build(&self.remotes, new_remotes, |item| {
                 item.transaction_id.as_deref()
@@ -479,9 +482,14 @@ impl<'a> Planner<'a> {
                 );
             }
         }
+        let orphans = self.orphaned_creates(new_remotes, deleted);
         for &r in new_remotes {
             if !self.remotes.is_taken(r) {
                 let remote = self.remotes.item(r);
+                if let Some(local_id) = orphans.get(remote.id.as_str()) {
+                    self.delete_orphan(local_id, remote);
+                    continue;
+                }
                 self.plan.push_local(
                     LocalOp::Create {
                         remote_id: remote.id.clone(),
@@ -494,6 +502,55 @@ impl<'a> Planner<'a> {
                 );
             }
         }
+    }
+
+    /// New remote items that are our own creates of local items deleted since, by remote id: a
+    /// run created them and died before linking them, then the local item was deleted (which
+    /// left only its id in the delta). Copying them back would undo that deletion.
+    fn orphaned_creates(
+        &self,
+        new_remotes: &[usize],
+        deleted: &'a [String],
+    ) -> HashMap<&'a str, &'a str> {
+        if deleted.is_empty() {
+            return HashMap::new();
+        }
+        let ours: HashMap<String, &str> = deleted
+            .iter()
+            .map(|id| {
+                (
+                    transaction_id(&self.config.transaction_salt, id, None),
+                    id.as_str(),
+                )
+            })
+            .collect();
+        new_remotes
+            .iter()
+            .map(|&r| self.remotes.item(r))
+            .filter_map(|remote| {
+                let local_id = ours.get(remote.transaction_id.as_deref()?)?;
+                Some((remote.id.as_str(), *local_id))
+            })
+            .collect()
+    }
+
+    /// Deletes our own create of a local item deleted before it was linked.
+    fn delete_orphan(&mut self, local_id: &str, remote: &RemoteItem) {
+        self.deletes[side_slot(Side::Remote)] += 1;
+        self.plan.push_remote(
+            RemoteOp::Delete {
+                remote_id: remote.id.clone(),
+            },
+            Basis {
+                // Never stored: removing it is a no-op, but settling a delete needs its key.
+                replaces: Some(StatusKey {
+                    local_id: local_id.to_owned(),
+                    remote_id: remote.id.clone(),
+                }),
+                source: None,
+                ical_uid: remote.ical_uid.clone(),
+            },
+        );
     }
 
     fn link_new(&mut self, local: &'a LocalItem, remote: &'a RemoteItem) {

@@ -6,7 +6,7 @@ mod common;
 use common::{SALT, config, local, remote, status};
 use outlook_engine::{
     ApplyError, Listing, LocalOp, OpRef, OpReport, Outcome, Plan, RemoteOp, Status, StatusUpdate,
-    WrittenItem, apply_results, apply_updates, plan, transaction_id,
+    WrittenItem, apply_results, apply_updates, plan, remote_written, transaction_id,
 };
 
 fn written(id: &str, hash: &str) -> Outcome {
@@ -311,4 +311,46 @@ fn the_written_sides_own_hash_is_recorded_so_its_echo_is_no_change() {
     )
     .unwrap();
     assert!(echo.is_empty(), "{echo:?}");
+}
+
+#[test]
+fn one_written_op_alone_gives_the_status_the_whole_report_would_store() {
+    let (_, p) = three_op_plan();
+    let whole = apply_results(&p, &[report(OpRef::Remote(0), written("R1", "a2"))]).unwrap();
+    let alone = remote_written(&p, 0, &written("R1", "a2"))
+        .unwrap()
+        .unwrap();
+    assert!(
+        whole.updates.contains(&alone),
+        "{alone:?} in {:?}",
+        whole.updates
+    );
+    let StatusUpdate::Put { status, .. } = &alone else {
+        panic!("a written update stores its status: {alone:?}");
+    };
+    assert_eq!(
+        (status.local_hash.as_str(), status.remote_hash.as_str()),
+        ("a2", "a2")
+    );
+}
+
+#[test]
+fn one_op_alone_stores_nothing_when_it_failed_and_refuses_what_does_not_fit() {
+    let (_, p) = three_op_plan();
+    let failed = Outcome::Failed {
+        reason: "HTTP 500".into(),
+    };
+    assert_eq!(remote_written(&p, 1, &failed).unwrap(), None);
+    assert!(matches!(
+        remote_written(&p, 0, &written("R2", "a2")),
+        Err(ApplyError::InvalidWrittenItem { .. })
+    ));
+    assert!(matches!(
+        remote_written(&p, 0, &Outcome::Deleted),
+        Err(ApplyError::OutcomeMismatch { .. })
+    ));
+    assert!(matches!(
+        remote_written(&p, 7, &written("R1", "a2")),
+        Err(ApplyError::UnknownOp { .. })
+    ));
 }

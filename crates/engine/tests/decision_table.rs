@@ -665,3 +665,32 @@ fn touched_statuses_are_refused_with_full_listings_or_a_wrong_total() {
     .unwrap_err();
     assert!(err.to_string().contains("linked_total"), "{err}");
 }
+
+#[test]
+fn our_unlinked_create_of_a_since_deleted_local_item_is_deleted_not_copied_back() {
+    // A run created L9 in Outlook and died before linking it; L9 was deleted since.
+    let mut orphan = remote("R9", "x", 5);
+    orphan.transaction_id = Some(transaction_id(SALT, "L9", None));
+    let mut person = remote("R8", "y", 5);
+    person.transaction_id = Some(transaction_id(SALT, "L7", None));
+    let p = plan(
+        &[],
+        &Listing::delta(vec![], vec!["L9".into()]),
+        &Listing::delta(vec![orphan, person], vec![]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        p.remote_ops(),
+        [RemoteOp::Delete {
+            remote_id: "R9".into()
+        }]
+    );
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Create {
+            remote_id: "R8".into()
+        }],
+        "a transactionId of a local item not deleted proves nothing"
+    );
+}

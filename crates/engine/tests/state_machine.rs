@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use outlook_engine::{
     ConflictKind, ConflictPolicy, Listing, LocalItem, LocalOp, OpRef, OpReport, Outcome, Plan,
     PlanConfig, PlanError, RemoteItem, RemoteOp, Side, Status, WrittenItem, apply_results,
-    apply_updates, plan, plan_touched,
+    apply_updates, plan, plan_touched, transaction_id,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -517,8 +517,18 @@ impl World {
             .iter()
             .filter_map(|s| Some((s.ical_uid.as_deref()?, s.remote_hash.as_str())))
             .collect();
+        // Our own creates of local items a person deleted since: the deletion stands (the engine
+        // deletes them), so their content is not a person's edit to keep.
+        let orphaned: HashSet<String> = (1..=self.counter)
+            .map(|n| format!("l{n}"))
+            .filter(|id| !self.local.contains_key(id))
+            .map(|id| transaction_id(SALT, &id, None))
+            .collect();
         let remote = self.remote.iter().filter(|(id, e)| {
-            !remote_synced.contains(&(id.as_str(), e.content.as_str()))
+            !e.transaction_id
+                .as_ref()
+                .is_some_and(|t| orphaned.contains(t))
+                && !remote_synced.contains(&(id.as_str(), e.content.as_str()))
                 && !e
                     .ical_uid
                     .as_deref()

@@ -48,6 +48,9 @@ pub struct BatchResponse {
 
 type ItemResult = Result<BatchResponse, GraphError>;
 
+/// Told the settled results of each envelope of a batch, by index into the batch's requests.
+pub type BatchObserver<'a> = dyn Fn(&[(usize, &ItemResult)]) + Sync + 'a;
+
 /// An item to send again in the next round, and what to report if we give up on it.
 struct Resend {
     retry_after: Option<Duration>,
@@ -61,6 +64,17 @@ impl GraphClient {
     /// `Retry-After`; any other failure is that item's `Err` only. A create whose `transactionId`
     /// was already used resolves to the event it created, as [`GraphClient::create_event`] does.
     pub async fn batch(&self, requests: Vec<BatchRequest>) -> Vec<ItemResult> {
+        self.batch_observed(requests, &|_| {}).await
+    }
+
+    /// [`GraphClient::batch`], telling `observer` the results of each envelope as soon as it has
+    /// settled (indices into `requests`). A caller that must not lose track of what Outlook has
+    /// accepted (a process can die before the whole batch returns) records them there.
+    pub async fn batch_observed(
+        &self,
+        requests: Vec<BatchRequest>,
+        observer: &BatchObserver<'_>,
+    ) -> Vec<ItemResult> {
         let mut early: BTreeMap<usize, ItemResult> = BTreeMap::new();
         for (index, request) in requests.iter().enumerate() {
             if let Err(error) = validate(index, request) {
@@ -70,7 +84,7 @@ impl GraphClient {
         let lanes = plan_lanes(&dependencies(&requests));
         let runs = lanes
             .into_iter()
-            .map(|lane| self.run_lane(&requests, lane, &early));
+            .map(|lane| self.run_lane(&requests, lane, &early, observer));
         let mut results: Vec<Option<ItemResult>> = vec![None; requests.len()];
         for lane in futures_util::future::join_all(runs).await {
             for (index, result) in lane {
@@ -97,6 +111,7 @@ impl GraphClient {
         requests: &[BatchRequest],
         lane: Vec<Vec<usize>>,
         early: &BTreeMap<usize, ItemResult>,
+        observer: &BatchObserver<'_>,
     ) -> Vec<(usize, ItemResult)> {
         let mut done: BTreeMap<usize, ItemResult> = BTreeMap::new();
         for chunk in lane {
@@ -106,10 +121,16 @@ impl GraphClient {
                 }
             }
             let pending = chunk
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|i| !done.contains_key(i))
                 .collect();
             self.run_envelope(requests, pending, &mut done).await;
+            let settled: Vec<(usize, &ItemResult)> = chunk
+                .iter()
+                .filter_map(|&index| done.get(&index).map(|result| (index, result)))
+                .collect();
+            observer(&settled);
         }
         done.into_iter().collect()
     }

@@ -28,7 +28,7 @@ mod secret;
 mod subscriptions;
 mod transport;
 
-pub use batch::{BatchRequest, BatchResponse, MAX_BATCH_SIZE};
+pub use batch::{BatchObserver, BatchRequest, BatchResponse, MAX_BATCH_SIZE};
 pub use client::GraphClient;
 pub use config::{AppCredentials, ClientOptions, DEFAULT_SCOPES, Endpoints};
 pub use delta::{DeltaItem, DeltaOutcome, DeltaStart};

@@ -614,6 +614,57 @@ async fn batch_of_45_creates_within_service_limits() {
     assert_eq!(counters["batch_items"], 45, "{counters}");
 }
 
+/// The observer hears each envelope once it has settled, before the batch returns: what a caller
+/// records there survives a process that dies before the end of a long batch.
+#[tokio::test]
+async fn batch_observer_hears_each_envelope_as_it_settles() {
+    let env = Env::start();
+    let mailbox = "ida@contoso.test";
+    let client = env.client(mailbox, ClientOptions::default()).await;
+    let requests: Vec<BatchRequest> = (0..45)
+        .map(|i| BatchRequest {
+            method: Method::POST,
+            url: "/me/events".into(),
+            body: Some(event(
+                &format!("Observed {i}"),
+                "2026-05-04T08:00:00",
+                "2026-05-04T08:30:00",
+            )),
+            depends_on: None,
+        })
+        .collect();
+    let heard = std::sync::Mutex::new(Vec::new());
+    let results = client
+        .batch_observed(requests, &|settled| {
+            let mut heard = heard.lock().unwrap();
+            heard.push(
+                settled
+                    .iter()
+                    .map(|(index, result)| {
+                        let body = result.as_ref().unwrap().body.as_ref().unwrap();
+                        (*index, body["subject"].as_str().unwrap().to_owned())
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        })
+        .await;
+    let heard = heard.into_inner().unwrap();
+    let mut sizes: Vec<usize> = heard.iter().map(Vec::len).collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [5, 20, 20], "one call per envelope of at most 20");
+    let mut indices: Vec<usize> = heard.iter().flatten().map(|(i, _)| *i).collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (0..45).collect::<Vec<_>>(), "each item heard once");
+    for (index, subject) in heard.iter().flatten() {
+        assert_eq!(
+            subject,
+            &format!("Observed {index}"),
+            "indices name the request"
+        );
+    }
+    assert!(results.iter().all(Result::is_ok));
+}
+
 #[tokio::test]
 async fn batch_items_fail_alone_and_dependencies_follow() {
     let env = Env::start();

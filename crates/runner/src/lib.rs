@@ -147,6 +147,7 @@ mod attendee;
 mod echo;
 mod error;
 mod identity;
+mod journal;
 mod local;
 mod mails;
 mod occurrences;
@@ -157,11 +158,12 @@ mod run;
 mod state;
 
 pub use error::RunError;
+pub use journal::SentWrite;
 pub use output::{
     AttendeeNote, AttendeeNoteKind, ConflictReport, Counts, ItemFailure, LocalAction, LocalWrite,
     Mails, PlannedOp, Report, RunOutput, Unsupported,
 };
-pub use run::run;
+pub use run::{run, run_journaled};
 pub use state::{FirstSync, Link, LocalEvent, LocalListing, RunInput, RunOptions, SyncState};
 
 /// The conflict policy type of [`RunOptions::policy`], re-exported so callers need not depend on

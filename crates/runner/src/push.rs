@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use outlook_engine::{Outcome, Plan, RemoteOp, WrittenItem};
-use outlook_graph::{BatchRequest, BatchResponse, GraphClient, GraphError, MAX_BATCH_SIZE, Method};
+use outlook_graph::{
+    BatchObserver, BatchRequest, BatchResponse, GraphClient, GraphError, MAX_BATCH_SIZE, Method,
+};
 use outlook_model::Event;
 use outlook_model::graph::{diff_to_graph_patch, event_from_graph, to_graph_create};
 use outlook_model::odoo::OdooEvent;
@@ -12,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::attendee::{self, AttendeeWrite};
 use crate::identity::{content_hash, event_path, graph_modified_ms};
+use crate::journal::Journal;
 use crate::local::LocalView;
 use crate::mails;
 use crate::occurrences::{self, SeriesWrite};
@@ -390,10 +393,12 @@ fn missing(local_id: &str) -> Prepared {
     )
 }
 
-/// Sends the prepared requests (all in `$batch` envelopes of 20) and reads each outcome.
+/// Sends the prepared requests (all in `$batch` envelopes of 20) and reads each outcome; `journal`
+/// records each envelope's confirmed writes as soon as it settles.
 pub(crate) async fn send(
     client: &GraphClient,
     prepared: &[Prepared],
+    journal: &Journal<'_>,
     report: &mut Report,
 ) -> Pushed {
     // Every request of every op in one `$batch` run; `slots` names the op of each request.
@@ -425,8 +430,15 @@ pub(crate) async fn send(
     let mut answers: HashMap<usize, Vec<Result<BatchResponse, GraphError>>> = HashMap::new();
     if !requests.is_empty() {
         report.requests += requests.len().div_ceil(MAX_BATCH_SIZE);
-        let mut results = client.batch(requests.clone()).await;
-        recreate_deleted_copies(client, &mut requests, &mut results, report).await;
+        let observe = |settled: &[(usize, &Result<BatchResponse, GraphError>)]| {
+            journal.record(
+                settled
+                    .iter()
+                    .map(|(index, result)| (slots[*index], *result)),
+            );
+        };
+        let mut results = client.batch_observed(requests.clone(), &observe).await;
+        recreate_deleted_copies(client, &mut requests, &mut results, &observe, report).await;
         for (index, result) in slots.into_iter().zip(results) {
             answers.entry(index).or_default().push(result);
         }
@@ -481,7 +493,7 @@ pub(crate) async fn send(
 }
 
 /// The outcome of one create, update or delete, and the event Outlook returned.
-fn answered(
+pub(crate) fn answered(
     method: &Method,
     result: Result<BatchResponse, GraphError>,
 ) -> (Outcome, Option<(String, Event)>) {
@@ -580,6 +592,7 @@ async fn recreate_deleted_copies(
     client: &GraphClient,
     requests: &mut [BatchRequest],
     results: &mut [Result<BatchResponse, GraphError>],
+    observe: &BatchObserver<'_>,
     report: &mut Report,
 ) {
     for _ in 0..MAX_TRANSACTION_CHAIN {
@@ -618,8 +631,19 @@ async fn recreate_deleted_copies(
             return;
         }
         report.requests += retries.len().div_ceil(MAX_BATCH_SIZE);
+        // The observer names requests by their index in `requests`, not in this smaller batch.
+        let observe_retries = |settled: &[(usize, &Result<BatchResponse, GraphError>)]| {
+            let named: Vec<_> = settled
+                .iter()
+                .map(|(index, result)| (retries[*index], *result))
+                .collect();
+            observe(&named);
+        };
         let resent = client
-            .batch(retries.iter().map(|i| requests[*i].clone()).collect())
+            .batch_observed(
+                retries.iter().map(|i| requests[*i].clone()).collect(),
+                &observe_retries,
+            )
             .await;
         for (index, result) in retries.into_iter().zip(resent) {
             results[index] = result;

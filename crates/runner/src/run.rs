@@ -13,6 +13,7 @@ use outlook_model::odoo::OdooEvent;
 use crate::attendee;
 use crate::echo::{OwnWrites, echo_round};
 use crate::error::RunError;
+use crate::journal::{Journal, SentWrite};
 use crate::local::{LocalView, first_sync_allows, local_values, read_local, without};
 use crate::output::{
     AttendeeNote, ConflictReport, ItemFailure, LocalAction, LocalWrite, PlannedOp, Report,
@@ -48,13 +49,35 @@ pub async fn run(
     input: RunInput,
     options: &RunOptions,
 ) -> Result<RunOutput, RunError> {
+    run_journaled(client, input, options, &|_| {}).await
+}
+
+/// [`run`], telling `journal` each group of Outlook writes as soon as Outlook confirms them (once
+/// per `$batch` envelope). A caller that commits them outside the run's transaction, and hands
+/// them to the next run in [`RunInput::sent`] when this run's state was never committed (the
+/// process died), lets that run know what was already sent (see the `journal` module).
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_journaled(
+    client: &GraphClient,
+    input: RunInput,
+    options: &RunOptions,
+    journal: &(dyn Fn(Vec<SentWrite>) + Sync),
+) -> Result<RunOutput, RunError> {
     if options.mailbox.trim().is_empty() {
         return Err(RunError::Input {
             mailbox: options.mailbox.clone(),
             detail: "options.mailbox is empty".to_owned(),
         });
     }
-    let RunInput { state, local } = input;
+    let RunInput {
+        mut state,
+        local,
+        sent,
+    } = input;
+    state.apply_sent(&sent);
     let mut report = Report {
         dry_run: options.dry_run,
         ..Report::default()
@@ -165,7 +188,13 @@ pub async fn run(
         });
     }
 
-    let pushed = send(client, &prepared, &mut report).await;
+    let pushed = send(
+        client,
+        &prepared,
+        &Journal::new(&planned, &prepared, journal),
+        &mut report,
+    )
+    .await;
     let mut reports = Vec::new();
     let mut deleted_remote = pushed.deleted_occurrences.clone();
     for (index, outcome) in pushed.outcomes.iter().enumerate() {
@@ -374,7 +403,9 @@ fn fold_transaction_chains(
     let salt = options.transaction_salt.as_str();
     let firsts = locals
         .iter()
-        .map(|item| transaction_id(salt, &item.id, None))
+        .map(|item| item.id.as_str())
+        .chain(local.deleted_ids().iter().map(String::as_str))
+        .map(|id| transaction_id(salt, id, None))
         .chain(
             statuses
                 .iter()

@@ -8,6 +8,7 @@ use outlook_model::Event;
 use outlook_model::odoo::OdooEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::journal::SentWrite;
 use crate::output::LocalWrite;
 
 /// The state stored per mailbox link between runs; commit the returned one together with the local
@@ -133,6 +134,10 @@ pub struct RunInput {
     pub state: SyncState,
     /// The Odoo side.
     pub local: LocalListing,
+    /// Writes of runs that died after Outlook confirmed them and before their state was
+    /// committed (see [`crate::run_journaled`]), oldest first; applied to `state` before planning.
+    #[serde(default)]
+    pub sent: Vec<SentWrite>,
 }
 
 /// How a run behaves.

@@ -10,7 +10,7 @@ use outlook_graph::{ClientOptions, Endpoints, GraphClient, Secret, TokenSet, htt
 use outlook_model::odoo::{OdooAttendeeState, OdooEvent};
 use outlook_runner::{
     AttendeeNoteKind, FirstSync, LocalAction, LocalEvent, LocalListing, RunInput, RunOptions,
-    RunOutput, SyncState, run,
+    RunOutput, SentWrite, SyncState, run, run_journaled,
 };
 use serde_json::{Value, json};
 
@@ -212,6 +212,8 @@ struct Odoo {
     records: BTreeMap<i64, OdooEvent>,
     state: SyncState,
     next_id: i64,
+    /// The sent journal: what runs since the last committed one had Outlook confirm.
+    sent: Vec<SentWrite>,
 }
 
 impl Odoo {
@@ -238,6 +240,7 @@ impl Odoo {
 
     fn apply(&mut self, output: RunOutput) {
         let mut state = output.state;
+        self.sent.clear();
         for write in output.local_ops {
             match write.action {
                 LocalAction::Create => {
@@ -262,14 +265,29 @@ impl Odoo {
     }
 
     async fn sync(&mut self, env: &Env, options: &RunOptions) -> RunOutput {
-        let input = RunInput {
-            state: self.state.clone(),
-            local: self.listing(),
-        };
-        let output = run(&env.client, input, options).await.unwrap();
+        let output = self.run_journaled(env, options).await;
         if !options.dry_run {
             self.apply(output.clone());
         }
+        output
+    }
+
+    /// A run as the addon makes it: the journal handed in, and what Outlook confirms added to it
+    /// at once. Its output is not applied: on its own, this is a run whose process died before
+    /// committing.
+    async fn run_journaled(&mut self, env: &Env, options: &RunOptions) -> RunOutput {
+        let input = RunInput {
+            state: self.state.clone(),
+            local: self.listing(),
+            sent: self.sent.clone(),
+        };
+        let journal = std::sync::Mutex::new(Vec::new());
+        let output = run_journaled(&env.client, input, options, &|writes| {
+            journal.lock().unwrap().extend(writes);
+        })
+        .await
+        .unwrap();
+        self.sent.extend(journal.into_inner().unwrap());
         output
     }
 }
@@ -443,6 +461,7 @@ async fn first_sync_copies_both_ways_and_invites_each_attendee_once() {
             deleted: vec![],
             deleted_hashes: Default::default(),
         },
+        sent: Vec::new(),
     };
     let idle = run(&env.client, input, &options()).await.unwrap();
     assert_eq!(idle.report.requests, 1);
@@ -667,6 +686,7 @@ async fn a_lost_create_response_does_not_duplicate_on_the_next_run() {
     let input = RunInput {
         state: odoo.state.clone(),
         local: odoo.listing(),
+        sent: Vec::new(),
     };
     let first = run(&env.client, input, &options()).await;
     let faults = env
@@ -716,6 +736,7 @@ async fn a_create_whose_unstored_copy_was_deleted_in_outlook_is_made_again() {
         let input = RunInput {
             state: odoo.state.clone(),
             local: odoo.listing(),
+            sent: Vec::new(),
         };
         let crashed = run(&env.client, input, &options()).await.unwrap();
         assert!(
@@ -749,6 +770,97 @@ async fn a_create_whose_unstored_copy_was_deleted_in_outlook_is_made_again() {
     assert_eq!(env.outlook().await.len(), 2);
 }
 
+/// The sent journal (defect D3 of the fault suite): a run sends an Odoo edit and dies before
+/// committing; a person then deletes the event in Outlook, having seen the edit. The journal tells
+/// the next run the edit was sent, so the deletion reaches Odoo instead of the edit re-creating
+/// the event ("a modification beats a deletion" on an edit already delivered).
+#[tokio::test]
+async fn an_outlook_deletion_after_a_killed_run_that_sent_an_edit_reaches_odoo() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (local, _) = synced_pair(&env, &mut odoo).await;
+    let remote = linked_remote(&odoo, local).unwrap();
+    odoo.records.get_mut(&local).unwrap().name = Some("Odoo review, moved".into());
+    let killed = odoo.run_journaled(&env, &options()).await;
+    assert_eq!(killed.report.remote.updated, 1, "{:?}", killed.report);
+    assert_eq!(odoo.sent.len(), 1, "the confirmed PATCH is in the journal");
+    env.delete_in_outlook(&remote).await;
+    env.reset_counters().await;
+
+    let output = odoo.sync(&env, &options()).await;
+    assert_eq!(output.report.remote.created, 0, "{:?}", output.report);
+    assert!(!odoo.records.contains_key(&local), "{:?}", output.local_ops);
+    assert!(
+        odoo.sent.is_empty(),
+        "a committed run supersedes the journal"
+    );
+    assert!(
+        !subjects(&env.outlook().await).contains(&"Odoo review, moved".to_owned()),
+        "not re-created in Outlook"
+    );
+    assert!(env.mails().await.is_empty());
+    assert_next_run_idle(&env, &mut odoo).await;
+}
+
+/// The echo of a killed run's edit is not a person's edit: a newer Odoo edit is sent over it
+/// (with Odoo's records undated, "latest edit" would otherwise let Outlook's echo win and lose
+/// the newer edit), and no conflict is reported.
+#[tokio::test]
+async fn the_echo_of_a_killed_runs_edit_does_not_beat_a_newer_odoo_edit() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (local, _) = synced_pair(&env, &mut odoo).await;
+    let remote = linked_remote(&odoo, local).unwrap();
+    odoo.records.get_mut(&local).unwrap().location = Some("Room 1".into());
+    odoo.run_journaled(&env, &options()).await;
+    odoo.records.get_mut(&local).unwrap().location = Some("Room 2".into());
+
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.conflicts.is_empty(), "{:?}", output.report);
+    assert!(output.local_ops.is_empty(), "{:?}", output.local_ops);
+    assert_eq!(odoo.records[&local].location.as_deref(), Some("Room 2"));
+    let copy = env
+        .outlook()
+        .await
+        .into_iter()
+        .find(|e| e["id"] == remote.as_str())
+        .unwrap();
+    assert_eq!(copy["location"]["displayName"], "Room 2");
+    odoo.sync(&env, &options()).await;
+    assert_next_run_idle(&env, &mut odoo).await;
+}
+
+/// A killed run created the Odoo event in Outlook; a person deletes that copy before the next
+/// run. With the journal, the next run knows the pair and reads the copy by id (the stored delta
+/// link predates it): deleted in Outlook, so deleted in Odoo, as for any synced event.
+#[tokio::test]
+async fn a_killed_runs_create_deleted_in_outlook_is_deleted_in_odoo() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    synced_pair(&env, &mut odoo).await;
+    let id = odoo.add(odoo_event(
+        "Board meeting",
+        "2026-06-05 13:00:00",
+        "2026-06-05 14:00:00",
+        &[],
+    ));
+    let killed = odoo.run_journaled(&env, &options()).await;
+    assert_eq!(killed.report.remote.created, 1, "{:?}", killed.report);
+    let copy = env
+        .outlook()
+        .await
+        .into_iter()
+        .find(|e| e["subject"] == "Board meeting")
+        .unwrap();
+    env.delete_in_outlook(copy["id"].as_str().unwrap()).await;
+
+    let output = odoo.sync(&env, &options()).await;
+    assert_eq!(output.report.remote.created, 0, "{:?}", output.report);
+    assert!(!odoo.records.contains_key(&id), "{:?}", output.local_ops);
+    assert!(!subjects(&env.outlook().await).contains(&"Board meeting".to_owned()));
+    assert_next_run_idle(&env, &mut odoo).await;
+}
+
 /// Deleted in Outlook and edited in Odoo: a run re-creates the event (modification beats
 /// deletion) and dies before committing. The next run cannot read the deleted event to confirm
 /// its deletion; the re-create proves it gone, so the pair is linked to the re-create instead of
@@ -764,6 +876,7 @@ async fn a_recreate_whose_deletion_cannot_be_read_again_is_not_copied_back() {
     let input = RunInput {
         state: odoo.state.clone(),
         local: odoo.listing(),
+        sent: Vec::new(),
     };
     let crashed = run(&env.client, input, &options()).await.unwrap();
     assert_eq!(crashed.report.remote.created, 1, "{:?}", crashed.report);
@@ -833,6 +946,7 @@ async fn a_copy_made_under_a_later_transaction_id_is_linked_not_duplicated() {
         let input = RunInput {
             state: odoo.state.clone(),
             local: odoo.listing(),
+            sent: Vec::new(),
         };
         let crashed = run(&env.client, input, &options()).await.unwrap();
         assert!(crashed.report.failures.is_empty(), "round {round}");
@@ -887,6 +1001,7 @@ async fn an_odoo_write_the_addon_could_not_apply_is_offered_again() {
     let input = RunInput {
         state: odoo.state.clone(),
         local: odoo.listing(),
+        sent: Vec::new(),
     };
     let output = run(&env.client, input, &options()).await.unwrap();
     assert_eq!(output.local_ops.len(), 2, "{:?}", output.local_ops);
@@ -1034,6 +1149,7 @@ async fn an_emptied_mailbox_stops_the_run_and_an_expired_delta_link_rereads_the_
     let input = RunInput {
         state: odoo.state.clone(),
         local: LocalListing::Full { events: vec![] },
+        sent: Vec::new(),
     };
     let error = run(&env.client, input, &options()).await.unwrap_err();
     assert!(error.is_safety_stop(), "{error}");
@@ -1051,6 +1167,7 @@ async fn an_emptied_mailbox_stops_the_run_and_an_expired_delta_link_rereads_the_
     let input = RunInput {
         state: odoo.state.clone(),
         local: odoo.listing(),
+        sent: Vec::new(),
     };
     let error = run(&env.client, input, &options()).await.unwrap_err();
     assert!(error.is_safety_stop(), "{error}");
@@ -2042,6 +2159,7 @@ impl SharedOdoo {
         let input = RunInput {
             state: self.states.get(mailbox).cloned().unwrap_or_default(),
             local: self.listing(mailbox),
+            sent: Vec::new(),
         };
         let options = RunOptions {
             mailbox: mailbox.into(),

@@ -148,6 +148,7 @@ impl Odoo {
                     })
                     .collect(),
             },
+            sent: Vec::new(),
         };
         let output = run(&env.client, input, &options()).await.unwrap();
         let mut state = output.state.clone();

@@ -55,8 +55,8 @@ use outlook_model::odoo::OdooAttendeeState;
 use outlook_model::odoo::OdooEvent;
 use outlook_model::semantic_hash_hex;
 use outlook_runner::{
-    AttendeeNoteKind, ConflictPolicy, FirstSync, LocalAction, LocalEvent, LocalListing, RunInput,
-    RunOptions, RunOutput, SyncState, run,
+    AttendeeNoteKind, ConflictPolicy, FirstSync, LocalAction, LocalEvent, LocalListing, RunError,
+    RunInput, RunOptions, RunOutput, SentWrite, SyncState, run_journaled,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -346,6 +346,9 @@ struct Odoo {
     dirty: BTreeSet<i64>,
     /// Deleted records, with their content hash when they were dirty (the addon's tombstone).
     tombstones: BTreeMap<i64, Option<String>>,
+    /// The sent journal: what runs since the last committed one had Outlook confirm, kept
+    /// outside their transaction (a crashed run's entries survive it).
+    sent: Vec<SentWrite>,
 }
 
 impl Odoo {
@@ -400,6 +403,8 @@ impl Odoo {
     /// path is taken for it instead. Returns whether a write was refused so.
     fn commit(&mut self, output: RunOutput, fail: Option<Index>) -> bool {
         let mut state = output.state;
+        // The committed state includes everything the journal held.
+        self.sent.clear();
         let failing = fail
             .filter(|_| !output.local_ops.is_empty())
             .map(|pick| pick.index(output.local_ops.len()));
@@ -1293,11 +1298,7 @@ impl World {
                         .await;
                 }
                 self.clear_outbox().await;
-                let input = RunInput {
-                    state: self.odoo.state.clone(),
-                    local: self.odoo.listing(*delta),
-                };
-                let result = run(&self.client, input, &self.options).await;
+                let result = self.run_journaled(*delta).await;
                 self.figures.sync_runs += 1;
                 self.segment.mails.extend(self.outbox().await);
                 self.count_faults_met(faults).await;
@@ -1394,13 +1395,26 @@ impl World {
         Ok(())
     }
 
-    async fn sync_clean(&mut self) -> Result<RunOutput, String> {
-        self.clear_outbox().await;
+    /// One run as the addon makes it: the journal of uncommitted runs handed in, and each write
+    /// Outlook confirms added to it at once (it survives a crash of this run).
+    async fn run_journaled(&mut self, delta: bool) -> Result<RunOutput, RunError> {
         let input = RunInput {
             state: self.odoo.state.clone(),
-            local: self.odoo.listing(false),
+            local: self.odoo.listing(delta),
+            sent: self.odoo.sent.clone(),
         };
-        let result = run(&self.client, input, &self.options).await;
+        let journal = std::sync::Mutex::new(Vec::new());
+        let result = run_journaled(&self.client, input, &self.options, &|writes| {
+            journal.lock().unwrap().extend(writes);
+        })
+        .await;
+        self.odoo.sent.extend(journal.into_inner().unwrap());
+        result
+    }
+
+    async fn sync_clean(&mut self) -> Result<RunOutput, String> {
+        self.clear_outbox().await;
+        let result = self.run_journaled(false).await;
         self.figures.sync_runs += 1;
         let output = match result {
             Ok(output) => output,

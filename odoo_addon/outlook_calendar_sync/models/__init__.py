@@ -8,6 +8,7 @@ from . import (
     outlook_sync_link,
     outlook_sync_log,
     outlook_sync_run,
+    outlook_sync_sent,
     outlook_sync_tombstone,
     res_config_settings,
     res_users,

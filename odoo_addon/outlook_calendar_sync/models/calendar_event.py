@@ -118,8 +118,10 @@ class CalendarEvent(models.Model):
         return super().unlink()
 
     def _outlook_record_tombstones(self):
-        """Remember the Outlook copies of events about to be deleted, so the next run deletes them too."""
-        domain = [("event_id", "in", self.ids), ("remote_id", "!=", False)]
+        """Remember the Outlook copies of events about to be deleted, so the next run deletes them too. An event not
+        linked yet but waiting for a run gets one as well, without an Outlook id: a run that created its copy may
+        have died before linking it, and the next run recognises that copy by its transactionId and deletes it."""
+        domain = [("event_id", "in", self.ids), "|", ("remote_id", "!=", False), ("dirty", "=", True)]
         keep_account_id = self.env.context.get(KEEP_REMOTE_CONTEXT_KEY)
         if keep_account_id:
             domain.append(("account_id", "!=", keep_account_id))
@@ -135,7 +137,7 @@ class CalendarEvent(models.Model):
                     "ical_uid": link.ical_uid,
                     "name": link.event_id.name,
                     "odoo_event_id": link.event_id.id,
-                    "content_hash": link.dirty and _last_hash(link),
+                    "content_hash": link.dirty and link.remote_id and _last_hash(link),
                 }
                 for link in links
             ]

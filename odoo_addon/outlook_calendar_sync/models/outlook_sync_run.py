@@ -101,11 +101,12 @@ class OutlookSyncAccount(models.Model):
         else:
             dirty = series_base(account.link_ids.filtered("dirty").event_id)
             events = dirty.filtered_domain([*domain, ("active", "=", True)])
-            # Linked events archived, or that the user no longer organizes or attends, leave their mailbox.
+            # Linked events archived, or that the user no longer organizes or attends, leave their mailbox. So do
+            # those not linked yet: a copy a killed run made of one is recognised by its transactionId.
             linked = set(account.link_ids.filtered("remote_id").event_id.ids)
-            gone = (dirty - events).filtered(lambda event: event.id in linked)
+            gone = dirty - events
             deleted |= set(gone.ids)
-            deleted_hashes |= account._last_hashes(gone)
+            deleted_hashes |= account._last_hashes(gone.filtered(lambda event: event.id in linked))
             kind = "delta"
         items = account._local_items(events)
         if kind == "full":
@@ -201,13 +202,18 @@ class OutlookSyncAccount(models.Model):
 
     def _exchange(self, local, keeper):
         """Calls the engine and applies its result. Returns an outcome dict (see ``_record_run``)."""
-        result, mailbox = self._call_engine(local, keeper)
+        run_seq = self.sudo().sent_seq + 1
+        Sent = self.env["outlook.sync.sent"]
+        result, mailbox = self._call_engine(local, keeper, journal=Sent._recorder(self, run_seq))
         applied, failures = self._apply_local_ops(result)
         self._store_state(result, local)
+        # The stored state now holds what the sent journal held for this account.
+        self.sudo().sent_seq = run_seq
         return self._outcome(result["report"], applied, failures, mailbox)
 
-    def _call_engine(self, local, keeper, dry_run=False):
-        """``outlook_sync.sync_mailbox`` with this account's settings and state; ``keeper`` follows the tokens."""
+    def _call_engine(self, local, keeper, dry_run=False, journal=None):
+        """``outlook_sync.sync_mailbox`` with this account's settings and state; ``keeper`` follows the tokens and
+        ``journal`` (see ``outlook.sync.sent``) records the writes Outlook confirms."""
         account = self.sudo()
         config = self.env["outlook.sync.config"]
         graph_config = config._graph_config()
@@ -225,6 +231,8 @@ class OutlookSyncAccount(models.Model):
                 policy=config._param("conflict_policy"),
                 first_sync=config._param("first_sync"),
                 dry_run=dry_run,
+                sent=self.env["outlook.sync.sent"]._pending(account),
+                on_sent=journal,
             )
         except outlook_sync.OutlookSyncError as error:
             keeper.update(getattr(error, "tokens", None))

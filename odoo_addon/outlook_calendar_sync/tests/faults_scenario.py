@@ -126,7 +126,6 @@ class FaultScenario:
         seed: int,
         users: int = 2,
         prefix: str | None = None,
-        avoid_known_defects: bool = False,
     ):
         self.harness = harness
         self.emulator = harness.emulator
@@ -134,12 +133,6 @@ class FaultScenario:
         self.rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
         self.prefix = prefix or f"F{seed}"
         self.user_count = users
-        # The known defect D3 (the expected failure of test_adversarial_faults.TestFaultCases): with this on, a clean
-        # pass follows a killed one before anyone edits again. Without it, the next run takes the killed run's Outlook
-        # writes for unsent: its edit beats a later deletion in Outlook, or the echo of its edit wins a "latest edit"
-        # conflict with a newer Odoo edit. (The echo beating a later deletion in Odoo, D2, is fixed: tombstones keep
-        # the deleted event's hash.) Remove once D3 is fixed.
-        self.avoid_known_defects = avoid_known_defects
         self.users: list[User] = []
         self.items: list[Item] = []
         self.faults: Counter[str] = Counter()
@@ -209,10 +202,6 @@ class FaultScenario:
                 how = self.harness.killed_pass(self.rng, target.mailbox)
                 self.faults["worker_killed"] += 1
                 self.notes.append(f"round {self.round_number}: worker killed ({how})")
-                if self.avoid_known_defects:
-                    self._disarm()
-                    self.harness.sync_pass()
-                    self.runs += 1
             else:
                 self.harness.sync_pass()
             self.runs += 1

@@ -2,7 +2,6 @@
 injects faults; afterwards both sides hold every change once. The long form is ``make adversarial``."""
 
 import contextlib
-import functools
 import logging
 import os
 import random
@@ -17,21 +16,6 @@ from .common import EmulatorCase
 from .faults_scenario import FaultScenario, summary_line
 
 _logger = logging.getLogger(__name__)
-
-
-def known_defect(test):
-    """``unittest.expectedFailure`` for Odoo's test runner, which does not honour it: a failure is reported as a
-    skip naming the defect, a pass fails the test so that the marker is removed once the defect is fixed."""
-
-    @functools.wraps(test)
-    def run(self):
-        try:
-            test(self)
-        except AssertionError as error:
-            self.skipTest(f"known defect, still present: {error}")
-        self.fail("known defect fixed: remove @known_defect from this test")
-
-    return run
 
 
 class _WorkerDied(Exception):
@@ -82,10 +66,8 @@ class TestAdversarialFaults(EmulatorCase):
     def test_random_edits_under_faults_converge_without_loss_or_duplicates(self):
         seed = int(os.environ.get("ADVERSARIAL_SEED") or random.SystemRandom().randrange(10**6))
         rounds = int(os.environ.get("ADVERSARIAL_SHORT_RUNS") or 4)
-        # The known defect D3 is left to TestFaultCases, so that this test checks everything else; the long form
-        # (`make adversarial`) does not avoid it.
         harness = InTransactionHarness(self.env, self.emulator)
-        scenario = FaultScenario(harness, seed, users=2, avoid_known_defects=True)
+        scenario = FaultScenario(harness, seed, users=2)
         result = scenario.run(rounds)
         line = summary_line(result)
         _logger.info(line)
@@ -202,7 +184,9 @@ class TestFaultCases(EmulatorCase):
         self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
 
     def killed_run(self):
-        """A run whose worker dies once its Outlook writes are done: PostgreSQL rolls its transaction back."""
+        """A run whose worker dies once its Outlook writes are done: PostgreSQL rolls its transaction back. The sent
+        journal's rows survive it, as they do in production: outside Odoo's registry test mode (a TransactionCase),
+        the journal's cursor is a connection of its own that really commits."""
         with contextlib.suppress(_WorkerDied), self.env.cr.savepoint():
             self.account._run_sync()
             raise _WorkerDied
@@ -249,11 +233,9 @@ class TestFaultCases(EmulatorCase):
         self.sync()
         self.assertEqual(len(self.odoo_events("Edited in Outlook")), 1, "a person's edit in Outlook beats the deletion")
 
-    # Known defect D3, the mirror of D2 above (the faults suite met it at seed 268082: item 014): the killed run's
-    # PATCH reached Outlook but the next run still holds Odoo's edit for unsent, so when a person deletes the event in
-    # Outlook meanwhile, "a change beats a deletion" re-creates it instead of deleting it in Odoo. Nothing in Outlook
-    # is left to show the edit was sent: the fix needs a record of sent writes committed outside the run.
-    @known_defect
+    # D3, the mirror of D2 above (the faults suite met it at seed 268082: item 014): the killed run's PATCH reached
+    # Outlook, and a person deletes the event in Outlook after seeing the edit. The sent journal, committed outside
+    # the run, tells the next run the edit was sent; without it "a change beats a deletion" re-created the event.
     def test_outlook_deletion_after_a_killed_run_that_sent_an_edit(self):
         event, _copy = self.seen_copy("Edited in Odoo, then deleted in Outlook")
         event.name = "Edited in Odoo"
@@ -264,6 +246,69 @@ class TestFaultCases(EmulatorCase):
         self.sync()
         self.assertFalse(self.odoo_events("Edited in Odoo"), "deleted in Outlook after it showed the edit: deleted")
         self.assertNotIn("Edited in Odoo", [c["subject"] for c in self.copies()], "and not re-created in Outlook")
+
+    # The other face of D3 (seed 268082: item 031): the echo of the killed run's edit is not a person's edit, so it
+    # cannot win a "latest edit" conflict against an Odoo edit made after it.
+    def test_a_newer_odoo_edit_beats_the_echo_of_a_killed_runs_edit(self):
+        event, _copy = self.seen_copy("Edited twice in Odoo")
+        event.location = "Room 1"
+        self.killed_run()
+        event.location = "Room 2"
+        log = self.sync()
+        self.assertNotIn("Conflict on", log.message or "", "no conflict: Outlook only showed what Odoo had sent")
+        self.assertEqual((log.outlook_updated, log.odoo_updated), (1, 0), log.message)
+        self.sync()
+        self.assertEqual(event.location, "Room 2")
+        [copy] = [copy for copy in self.copies() if copy["subject"] == "Edited twice in Odoo"]
+        self.assertEqual(copy["location"]["displayName"], "Room 2")
+
+    def test_a_killed_runs_create_deleted_in_outlook_is_deleted_in_odoo(self):
+        event = self.event(self.user_a, name="Created by a killed run")
+        self.killed_run()
+        [copy] = [copy for copy in self.copies() if copy["subject"] == "Created by a killed run"]
+        self.outlook_delete(copy["id"])
+        self.sync()
+        self.sync()
+        self.assertFalse(event.exists(), "deleted in Outlook, so deleted in Odoo")
+        self.assertNotIn("Created by a killed run", [c["subject"] for c in self.copies()], "and not created again")
+
+    def test_the_journal_is_superseded_by_the_next_committed_run(self):
+        event, _copy = self.seen_copy("Journaled")
+        event.name = "Journaled, renamed"
+        self.killed_run()
+        Sent = self.env["outlook.sync.sent"]
+        self.assertEqual(len(Sent._pending(self.account.sudo())), 1, "the killed run's PATCH was recorded")
+        self.sync()
+        self.assertEqual(Sent._pending(self.account.sudo()), [], "the committed state holds it now")
+        self.assertEqual([c["subject"] for c in self.copies()].count("Journaled, renamed"), 1)
+
+    def test_a_reset_supersedes_the_journal(self):
+        event, _copy = self.seen_copy("Before the reset")
+        event.name = "Sent before the reset"
+        self.killed_run()
+        self.account.sudo()._forget_sync_state()
+        self.assertEqual(self.env["outlook.sync.sent"]._pending(self.account.sudo()), [])
+
+    def unrecorded_create(self, name):
+        """An event whose copy a killed run made in Outlook, the worker dying before the sent journal recorded it:
+        nothing in Odoo knows the copy exists."""
+        event = self.event(self.user_a, name=name)
+        self.killed_run()
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM outlook_sync_sent WHERE account_ref = %s", (self.account.id,))
+        self.assertEqual([c["subject"] for c in self.copies()].count(name), 1, "the copy reached Outlook")
+        return event
+
+    def test_an_unrecorded_create_of_an_event_deleted_in_odoo_is_removed_from_outlook(self):
+        self.unrecorded_create("Created, then deleted in Odoo").unlink()
+        self.sync()
+        self.sync()
+        self.assertFalse(self.odoo_events("Created, then deleted in Odoo"), "deleted in Odoo: it does not come back")
+        self.assertNotIn("Created, then deleted in Odoo", [c["subject"] for c in self.copies()])
+
+    def test_an_unrecorded_create_of_an_event_archived_in_odoo_is_removed_from_outlook(self):
+        self.unrecorded_create("Created, then archived in Odoo").active = False
+        self.assert_archived_once("Created, then archived in Odoo")
 
     def test_archive_after_a_sync_reset_leaves_one_archived_event(self):
         self.emulator.seed("alice@example.com", [_graph_event("Made in Outlook")])

@@ -67,11 +67,22 @@ class TestChangeTracking(OutlookSyncCase):
         event_id = event.id
         event.with_user(self.user_a).unlink()
         tombstones = self.env["outlook.sync.tombstone"].search([("odoo_event_id", "=", event_id)])
-        # Only the mailbox that holds a copy gets one; Bob's link never reached Outlook.
-        self.assertEqual(tombstones.account_id, self.account_a)
-        self.assertEqual(tombstones.remote_id, "AAMk-a")
-        self.assertEqual(tombstones.name, "Meeting")
+        # Alice's names her copy. Bob's link never reached Outlook, as far as Odoo knows: his tombstone has no Outlook
+        # id, for the copy a killed run may have made (recognised by its transactionId).
+        self.assertEqual(tombstones.account_id, self.account_a | self.account_b)
+        by_account = {tombstone.account_id: tombstone for tombstone in tombstones}
+        self.assertEqual(by_account[self.account_a].remote_id, "AAMk-a")
+        self.assertFalse(by_account[self.account_b].remote_id)
+        self.assertEqual(tombstones.mapped("name"), ["Meeting", "Meeting"])
         self.assertFalse(self.links(event).exists())
+
+    def test_delete_of_a_synced_event_leaves_no_tombstone_for_an_idle_unlinked_mailbox(self):
+        event = self.event(self.user_a, partners=self.user_a.partner_id | self.user_b.partner_id)
+        self.links(event).filtered(lambda link: link.account_id == self.account_b).write({"dirty": False})
+        event_id = event.id
+        event.with_user(self.user_a).unlink()
+        tombstones = self.env["outlook.sync.tombstone"].search([("odoo_event_id", "=", event_id)])
+        self.assertEqual(tombstones.account_id, self.account_a, "no run is due for Bob's link: nothing to look for")
 
     def test_gather_local_incremental_and_full(self):
         first = self.event(self.user_a, name="First")

@@ -1,0 +1,249 @@
+//! The sent journal: Outlook writes recorded the moment Outlook confirms them, so that a run that
+//! dies before its state is committed does not leave the next run blind to what it sent.
+//!
+//! Without it, the next run plans from the links of the last committed run: the edit the dead run
+//! sent still looks unsent, and its echo in Outlook looks like a person's edit. A person deleting
+//! the event in Outlook meanwhile would then lose to "a modification beats a deletion" (the event
+//! comes back), and the echo could win a "latest edit" conflict against a newer Odoo edit.
+//!
+//! The caller commits each batch of [`SentWrite`]s outside the run's transaction as it is told of
+//! them ([`crate::run_journaled`]), hands those not yet superseded by a committed state to the next
+//! run ([`crate::RunInput::sent`]), and forgets them once a run's state is committed.
+//!
+//! Only writes that settle their pair on their own are recorded: a create or update sent as one
+//! request, with no Odoo write for the pair in the same run (that write dies with the run) and no
+//! occurrence writes after it (they may not have happened). Anything else keeps the previous
+//! behaviour: the next run sees the difference again and plans it.
+
+use std::collections::HashSet;
+
+use outlook_engine::{LocalOp, Plan, RemoteOp, StatusKey, StatusUpdate, remote_written};
+use outlook_graph::{BatchResponse, GraphError};
+use serde::{Deserialize, Serialize};
+
+use crate::push::{Action, Attendee, Prepared, answered};
+use crate::state::{Link, SyncState};
+
+const LOG: &str = "outlook_sync::runner";
+
+/// One Outlook write that Outlook confirmed: the link as the run would have stored it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentWrite {
+    /// The pair after the write: Odoo's content as sent, Outlook's as answered.
+    pub link: Link,
+    /// The stored link this one supersedes (the same pair, possibly under an older id).
+    #[serde(default)]
+    pub replaces: Option<StatusKey>,
+    /// The write created the Outlook event: the stored delta link predates it, so the next run
+    /// reads it by id (a person may have deleted it since).
+    #[serde(default)]
+    pub created: bool,
+}
+
+impl SyncState {
+    /// Applies the writes of runs that died after sending them, oldest first, as their commits
+    /// would have. A state without a delta link (first sync, reset) is left alone: its full round
+    /// links what those runs created by `transactionId`, and the first-sync policy must still see
+    /// a state with no links.
+    pub fn apply_sent(&mut self, sent: &[SentWrite]) {
+        if self.delta_link.is_none() {
+            return;
+        }
+        for write in sent {
+            let status = &write.link.status;
+            self.links.retain(|link| {
+                let old = &link.status;
+                let replaced = write.replaces.as_ref().is_some_and(|key| {
+                    key.local_id == old.local_id && key.remote_id == old.remote_id
+                });
+                !replaced && old.local_id != status.local_id && old.remote_id != status.remote_id
+            });
+            self.links.push(write.link.clone());
+            if write.created && !self.pending_remote.contains(&status.remote_id) {
+                self.pending_remote.push(status.remote_id.clone());
+            }
+        }
+    }
+}
+
+/// What a run records as its `$batch` envelopes settle.
+pub(crate) struct Journal<'a> {
+    plan: &'a Plan,
+    prepared: &'a [Prepared],
+    /// Per remote op: whether its success settles the pair on its own.
+    recorded: Vec<bool>,
+    sink: &'a (dyn Fn(Vec<SentWrite>) + Sync),
+}
+
+impl<'a> Journal<'a> {
+    pub(crate) fn new(
+        plan: &'a Plan,
+        prepared: &'a [Prepared],
+        sink: &'a (dyn Fn(Vec<SentWrite>) + Sync),
+    ) -> Self {
+        let mut odoo_local: HashSet<&str> = HashSet::new();
+        let mut odoo_remote: HashSet<&str> = HashSet::new();
+        for op in plan.local_ops() {
+            match op {
+                LocalOp::Create { remote_id } => {
+                    odoo_remote.insert(remote_id);
+                }
+                LocalOp::Update {
+                    remote_id,
+                    local_id,
+                } => {
+                    odoo_remote.insert(remote_id);
+                    odoo_local.insert(local_id);
+                }
+                LocalOp::Delete { local_id } => {
+                    odoo_local.insert(local_id);
+                }
+            }
+        }
+        let recorded = plan
+            .remote_ops()
+            .iter()
+            .zip(prepared)
+            .map(|(op, item)| {
+                let alone = match op {
+                    RemoteOp::Create { local_id, .. } => !odoo_local.contains(local_id.as_str()),
+                    RemoteOp::Update {
+                        local_id,
+                        remote_id,
+                    } => {
+                        !odoo_local.contains(local_id.as_str())
+                            && !odoo_remote.contains(remote_id.as_str())
+                    }
+                    RemoteOp::Delete { .. } => false,
+                };
+                alone
+                    && matches!(item.action, Action::Send(_))
+                    && matches!(item.attendee, Attendee::None)
+                    && !item.series.as_ref().is_some_and(|series| series.writes())
+            })
+            .collect();
+        Journal {
+            plan,
+            prepared,
+            recorded,
+            sink,
+        }
+    }
+
+    /// Records the settled results of one envelope, `(op index, result)`.
+    pub(crate) fn record<'r>(
+        &self,
+        settled: impl IntoIterator<Item = (usize, &'r Result<BatchResponse, GraphError>)>,
+    ) {
+        let mut writes = Vec::new();
+        for (op, result) in settled {
+            if !self.recorded.get(op).copied().unwrap_or(false) {
+                continue;
+            }
+            let Action::Send(request) = &self.prepared[op].action else {
+                continue;
+            };
+            let (outcome, event) = answered(&request.method, result.clone());
+            match remote_written(self.plan, op, &outcome) {
+                Ok(Some(StatusUpdate::Put { status, replaces })) => writes.push(SentWrite {
+                    link: Link {
+                        status,
+                        remote: event.map(|(_, event)| event),
+                    },
+                    replaces,
+                    created: matches!(self.plan.remote_ops()[op], RemoteOp::Create { .. }),
+                }),
+                Ok(_) => {}
+                Err(error) => {
+                    log::warn!(target: LOG, "sent journal: op {op} not recorded: {error}")
+                }
+            }
+        }
+        if !writes.is_empty() {
+            (self.sink)(writes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use outlook_engine::Status;
+
+    use super::*;
+
+    fn link(local: &str, remote: &str, hash: &str) -> Link {
+        Link {
+            status: Status {
+                local_id: local.into(),
+                remote_id: remote.into(),
+                ical_uid: None,
+                local_hash: hash.into(),
+                remote_hash: hash.into(),
+                local_mtime: None,
+                remote_mtime: None,
+            },
+            remote: None,
+        }
+    }
+
+    fn state(links: Vec<Link>) -> SyncState {
+        SyncState {
+            delta_link: Some("https://graph/delta?token=1".into()),
+            links,
+            ..SyncState::default()
+        }
+    }
+
+    #[test]
+    fn a_sent_update_replaces_the_pairs_link_and_a_create_is_read_by_id() {
+        let mut state = state(vec![link("1", "A", "old"), link("2", "B", "b")]);
+        state.apply_sent(&[
+            SentWrite {
+                link: link("1", "A", "sent"),
+                replaces: Some(StatusKey {
+                    local_id: "1".into(),
+                    remote_id: "A".into(),
+                }),
+                created: false,
+            },
+            SentWrite {
+                link: link("3", "C", "new"),
+                replaces: None,
+                created: true,
+            },
+        ]);
+        let mut hashes: Vec<(&str, &str)> = state
+            .links
+            .iter()
+            .map(|l| (l.status.local_id.as_str(), l.status.local_hash.as_str()))
+            .collect();
+        hashes.sort_unstable();
+        assert_eq!(hashes, [("1", "sent"), ("2", "b"), ("3", "new")]);
+        assert_eq!(state.pending_remote, ["C"]);
+    }
+
+    #[test]
+    fn later_writes_of_the_same_pair_win_and_a_state_without_delta_link_is_left_alone() {
+        let writes = [
+            SentWrite {
+                link: link("1", "A", "first"),
+                replaces: None,
+                created: false,
+            },
+            SentWrite {
+                link: link("1", "A", "second"),
+                replaces: None,
+                created: false,
+            },
+        ];
+        let mut synced = state(vec![link("1", "A", "old")]);
+        synced.apply_sent(&writes);
+        assert_eq!(synced.links.len(), 1);
+        assert_eq!(synced.links[0].status.local_hash, "second");
+
+        let mut first = SyncState::default();
+        first.apply_sent(&writes);
+        assert_eq!(first, SyncState::default());
+    }
+}

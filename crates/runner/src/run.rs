@@ -747,7 +747,9 @@ fn attendee_note(op: &RemoteOp, item: &Prepared) -> Option<AttendeeNote> {
             Some(attendee::waiting_note(local_id, item.label.clone()))
         }
         (
-            Attendee::Copy { kept, .. },
+            Attendee::Copy {
+                kept, first_link, ..
+            },
             RemoteOp::Update {
                 local_id,
                 remote_id,
@@ -757,6 +759,7 @@ fn attendee_note(op: &RemoteOp, item: &Prepared) -> Option<AttendeeNote> {
             remote_id,
             item.label.clone(),
             kept,
+            *first_link,
         )),
         _ => None,
     }

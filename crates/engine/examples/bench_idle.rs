@@ -120,6 +120,7 @@ fn build(pairs: usize) -> Inputs {
             hash: hash.clone(),
             ical_uid: Some(uid.clone()),
             match_key: Some(format!("{n:064x}")),
+            awaited_key: None,
             modified_at: Some(1_700_000_000_000),
         });
         remotes.push(RemoteItem {
@@ -127,6 +128,7 @@ fn build(pairs: usize) -> Inputs {
             hash,
             ical_uid: Some(uid),
             match_key: Some(format!("{n:064x}")),
+            awaited_key: None,
             transaction_id: None,
             modified_at: Some(1_700_000_000_000),
         });

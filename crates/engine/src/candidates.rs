@@ -1,4 +1,5 @@
-//! Lookup of not-yet-linked items by an identity key (`iCalUId`, match key, `transactionId`).
+//! Lookup of not-yet-linked items by an identity key (`iCalUId`, match key, `transactionId`,
+//! awaited key).
 
 use std::collections::HashMap;
 
@@ -34,5 +35,13 @@ impl<'a> Candidates<'a> {
             .iter()
             .copied()
             .find(|&index| !side.is_taken(index))
+    }
+
+    /// The one item with `key`, when exactly one has it (taken or not: build from untaken items).
+    pub(crate) fn only(&self, key: &str) -> Option<usize> {
+        match self.by_key.get(key)?.as_slice() {
+            [index] => Some(*index),
+            _ => None,
+        }
     }
 }

@@ -51,6 +51,11 @@ pub struct LocalItem {
     /// Caller-computed identity digest (subject + start + end + organizer) used to link items that
     /// exist on both sides before their first sync.
     pub match_key: Option<String>,
+    /// Caller-computed looser digest for a local item that waits for the remote side to bring its
+    /// copy (a meeting the owner attends, whose invitation has not been linked yet). See
+    /// [`RemoteItem::awaited_key`] for how it links, and what the plan then asks of the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaited_key: Option<String>,
     /// Last modification time, Unix milliseconds (UTC); used by [`crate::ConflictPolicy::LatestWins`].
     pub modified_at: Option<i64>,
 }
@@ -68,6 +73,22 @@ pub struct RemoteItem {
     pub ical_uid: Option<String>,
     /// Caller-computed identity digest; see the `match_key` of [`LocalItem`].
     pub match_key: Option<String>,
+    /// Caller-computed looser digest of a remote copy that a local item may be waiting for (for a
+    /// meeting: organizer and subject, not times, which may have moved on either side meanwhile).
+    ///
+    /// Weak evidence, so it is used last and only when it cannot pick the wrong partner: items
+    /// that no `transactionId`, `iCalUId` or `match_key` paired are linked by it when exactly one
+    /// such local item and exactly one such remote item carry the key (and their `iCalUId`s, when
+    /// both known, agree). Otherwise both are left as they are (the local item is created
+    /// remotely, the remote one locally).
+    ///
+    /// Such a pair differs by definition and has no common history, and the remote copy is the one
+    /// the local item waited for: it is neither a conflict nor a matter of policy. The plan hands it
+    /// to the caller as a [`crate::RemoteOp::Update`] from the local item, and the caller merges
+    /// (the runner applies its organizer rules: the copy's meeting fields are kept and written back
+    /// to the local side, and the owner's own answer goes to the copy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaited_key: Option<String>,
     /// Graph's `transactionId`, which links an event we created to its local item after a lost
     /// response or a crash.
     pub transaction_id: Option<String>,
@@ -162,6 +183,7 @@ pub(crate) trait Item {
     fn hash(&self) -> &str;
     fn ical_uid(&self) -> Option<&str>;
     fn match_key(&self) -> Option<&str>;
+    fn awaited_key(&self) -> Option<&str>;
     fn modified_at(&self) -> Option<i64>;
 }
 
@@ -179,6 +201,9 @@ macro_rules! impl_item {
             }
             fn match_key(&self) -> Option<&str> {
                 self.match_key.as_deref()
+            }
+            fn awaited_key(&self) -> Option<&str> {
+                self.awaited_key.as_deref()
             }
             fn modified_at(&self) -> Option<i64> {
                 self.modified_at

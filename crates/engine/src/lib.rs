@@ -16,7 +16,8 @@
 //! emptied side stops the run ([`PlanError::SafetyStop`]); a failed op only holds back its own
 //! item; a crash between a remote write and the local commit never duplicates (remote creates carry
 //! a deterministic [`transaction_id`], and new items are linked to their counterpart by
-//! `transactionId`, `iCalUId` or match key before anything is created).
+//! `transactionId`, `iCalUId`, match key or, where unambiguous, awaited key before anything is
+//! created).
 //!
 //! # Caller contract
 //!

@@ -19,7 +19,8 @@ pub enum RemoteOp {
         /// Deterministic idempotency key (see [`crate::transaction_id`]).
         transaction_id: String,
     },
-    /// Overwrite the remote item with the local item's content.
+    /// Overwrite the remote item with the local item's content (for a pair just linked by its
+    /// awaited key, merge the two instead: see [`crate::RemoteItem::awaited_key`]).
     Update {
         /// The source.
         local_id: String,

@@ -10,8 +10,9 @@
 //! 3. each remaining status goes through the decision table;
 //! 4. the safety guard refuses to mirror a side that has become empty;
 //! 5. new items are linked to new items of the other side (by `transactionId`, `iCalUId`, then match
-//!    key) so that nothing existing on both sides is duplicated; the rest are created, except our
-//!    own creates of local items deleted before they were linked, which are deleted.
+//!    key, then, only where one item on each side has it, awaited key) so that nothing existing on
+//!    both sides is duplicated; the rest are created, except our own creates of local items
+//!    deleted before they were linked, which are deleted.
 
 use std::collections::HashMap;
 
@@ -464,6 +465,7 @@ impl<'a> Planner<'a> {
                     }
                 }
             }
+            self.link_awaited(new_locals, new_remotes);
         }
         for &l in new_locals {
             if !self.locals.is_taken(l) {
@@ -551,6 +553,56 @@ impl<'a> Planner<'a> {
                 ical_uid: remote.ical_uid.clone(),
             },
         );
+    }
+
+    /// The weakest evidence, used last: a local item waiting for its copy and a remote copy with
+    /// the same awaited key, when no other item left on either side has that key. Two candidates
+    /// on one side may be two distinct meetings: then nothing is linked by it (a duplicate can be
+    /// deleted by a person; a wrong merge overwrites a meeting).
+    fn link_awaited(&mut self, new_locals: &[usize], new_remotes: &[usize]) {
+        let locals: Vec<usize> = new_locals
+            .iter()
+            .copied()
+            .filter(|&l| !self.locals.is_taken(l))
+            .collect();
+        let remotes: Vec<usize> = new_remotes
+            .iter()
+            .copied()
+            .filter(|&r| !self.remotes.is_taken(r))
+            .collect();
+        let local_keys = Candidates::build(&self.locals, &locals, |item| item.awaited_key());
+        let remote_keys = Candidates::build(&self.remotes, &remotes, |item| item.awaited_key());
+        for l in locals {
+            let local = self.locals.item(l);
+            let Some(key) = local.awaited_key() else {
+                continue;
+            };
+            let Some(r) = remote_keys
+                .only(key)
+                .filter(|_| local_keys.only(key) == Some(l))
+            else {
+                continue;
+            };
+            let remote = self.remotes.item(r);
+            if matches!((&local.ical_uid, &remote.ical_uid), (Some(a), Some(b)) if a != b) {
+                // Known to be copies of two different meetings.
+                continue;
+            }
+            self.locals.take(l);
+            self.remotes.take(r);
+            if local.hash == remote.hash {
+                self.link_new(local, remote);
+            } else {
+                // Not a conflict for the policy to settle: the caller merges the copy it waited
+                // for (see `RemoteItem::awaited_key`).
+                let basis = Basis {
+                    replaces: None,
+                    source: Some(source(local)),
+                    ical_uid: remote.ical_uid.clone().or_else(|| local.ical_uid.clone()),
+                };
+                self.update_remote(local.id.clone(), remote.id.clone(), basis);
+            }
+        }
     }
 
     fn link_new(&mut self, local: &'a LocalItem, remote: &'a RemoteItem) {

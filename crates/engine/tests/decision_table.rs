@@ -5,8 +5,9 @@ mod common;
 
 use common::{SALT, config, local, remote, status};
 use outlook_engine::{
-    ConflictKind, ConflictPolicy, Listing, LocalOp, PlanConfig, PlanError, RemoteOp, Resolution,
-    Side, StatusKey, StatusUpdate, plan, plan_touched, transaction_id,
+    ConflictKind, ConflictPolicy, Listing, LocalOp, OpRef, OpReport, Outcome, PlanConfig,
+    PlanError, RemoteOp, Resolution, Side, StatusKey, StatusUpdate, WrittenItem, apply_results,
+    plan, plan_touched, transaction_id,
 };
 
 fn full<T>(items: Vec<T>) -> Listing<T> {
@@ -522,6 +523,197 @@ fn duplicate_match_keys_pair_up_in_listing_order() {
     );
     // The third copy has no counterpart and is mirrored.
     assert_eq!(p.remote_ops().len(), 1);
+}
+
+/// A local item waiting for its copy, with the awaited key `k`.
+fn awaiting(id: &str, hash: &str, k: &str) -> outlook_engine::LocalItem {
+    let mut item = local(id, hash, 1);
+    item.awaited_key = Some(k.into());
+    item
+}
+
+/// A remote copy with the awaited key `k` (and its own iCalUId, as Graph gives every event).
+fn awaited_copy(id: &str, hash: &str, k: &str) -> outlook_engine::RemoteItem {
+    let mut item = remote(id, hash, 2);
+    item.awaited_key = Some(k.into());
+    item.ical_uid = Some(format!("UID-{id}"));
+    item
+}
+
+#[test]
+fn the_one_awaited_item_and_the_one_copy_with_its_key_are_linked_for_the_caller_to_merge() {
+    // The local item changed since the copy was made (a moved meeting): no match key agrees.
+    for policy in [
+        ConflictPolicy::LatestWins,
+        ConflictPolicy::RemoteWins,
+        ConflictPolicy::LocalWins,
+    ] {
+        let config = PlanConfig { policy, ..config() };
+        let p = plan(
+            &[],
+            &full(vec![awaiting("L1", "moved", "k")]),
+            &full(vec![awaited_copy("R1", "organizer's", "k")]),
+            &config,
+        )
+        .unwrap();
+        // Neither side is created; whatever the policy, the caller merges (no conflict).
+        assert_eq!(
+            p.remote_ops(),
+            [RemoteOp::Update {
+                local_id: "L1".into(),
+                remote_id: "R1".into()
+            }],
+            "{policy:?}"
+        );
+        assert!(
+            p.local_ops().is_empty() && p.conflicts().is_empty(),
+            "{p:?}"
+        );
+        // Written (merged), the pair is linked like any other, with Graph's iCalUId.
+        let written = Outcome::Written(WrittenItem {
+            id: "R1".into(),
+            hash: "merged".into(),
+            modified_at: Some(3),
+            ical_uid: Some("UID-R1".into()),
+        });
+        let applied = apply_results(
+            &p,
+            &[OpReport {
+                op: OpRef::Remote(0),
+                outcome: written,
+            }],
+        )
+        .unwrap();
+        let [StatusUpdate::Put { status, replaces }] = applied.updates.as_slice() else {
+            panic!("one link expected: {applied:?}")
+        };
+        assert_eq!(replaces, &None);
+        assert_eq!(
+            (status.local_id.as_str(), status.remote_id.as_str()),
+            ("L1", "R1")
+        );
+        assert_eq!(status.ical_uid.as_deref(), Some("UID-R1"));
+    }
+    // Equal content needs no write: linked as is.
+    let p = plan(
+        &[],
+        &full(vec![awaiting("L1", "same", "k")]),
+        &full(vec![awaited_copy("R1", "same", "k")]),
+        &config(),
+    )
+    .unwrap();
+    assert!(p.remote_ops().is_empty() && p.local_ops().is_empty());
+    let [StatusUpdate::Put { status, .. }] = p.status_updates() else {
+        panic!("one link expected: {p:?}")
+    };
+    assert_eq!(
+        (status.remote_id.as_str(), status.ical_uid.as_deref()),
+        ("R1", Some("UID-R1"))
+    );
+}
+
+#[test]
+fn an_awaited_key_held_by_two_items_on_either_side_links_nothing() {
+    // Two meetings of one organizer with one subject: the copy may be either, or neither.
+    let p = plan(
+        &[],
+        &full(vec![awaiting("L1", "a", "k"), awaiting("L2", "b", "k")]),
+        &full(vec![awaited_copy("R1", "c", "k")]),
+        &config(),
+    )
+    .unwrap();
+    assert!(
+        p.remote_ops()
+            .iter()
+            .all(|op| matches!(op, RemoteOp::Create { .. })),
+        "{p:?}"
+    );
+    assert_eq!(p.remote_ops().len(), 2);
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Create {
+            remote_id: "R1".into()
+        }]
+    );
+    assert!(p.status_updates().is_empty());
+
+    let p = plan(
+        &[],
+        &full(vec![awaiting("L1", "a", "k")]),
+        &full(vec![
+            awaited_copy("R1", "b", "k"),
+            awaited_copy("R2", "c", "k"),
+        ]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(p.local_ops().len(), 2, "{p:?}");
+    assert!(matches!(p.remote_ops(), [RemoteOp::Create { .. }]), "{p:?}");
+}
+
+#[test]
+fn the_awaited_key_only_pairs_what_the_stronger_keys_left() {
+    // L1 and R1 agree on the match key: linked by it. The awaited key is then unique on both
+    // sides among what is left, so L2 and R2 pair too, though three items carried it at first.
+    let mut exact_local = awaiting("L1", "same", "k");
+    exact_local.match_key = Some("digest".into());
+    let mut exact_remote = awaited_copy("R1", "same", "k");
+    exact_remote.match_key = Some("digest".into());
+    let p = plan(
+        &[],
+        &full(vec![exact_local, awaiting("L2", "moved", "k")]),
+        &full(vec![awaited_copy("R2", "organizer's", "k"), exact_remote]),
+        &config(),
+    )
+    .unwrap();
+    let linked: Vec<_> = p
+        .status_updates()
+        .iter()
+        .map(|update| match update {
+            StatusUpdate::Put { status, .. } => (status.local_id.clone(), status.remote_id.clone()),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(linked, [("L1".into(), "R1".into())]);
+    assert_eq!(
+        p.remote_ops(),
+        [RemoteOp::Update {
+            local_id: "L2".into(),
+            remote_id: "R2".into()
+        }]
+    );
+    assert!(p.local_ops().is_empty());
+}
+
+#[test]
+fn copies_of_two_known_meetings_are_never_paired_by_the_awaited_key() {
+    // The local item already carries the iCalUId of another meeting (from another mailbox).
+    let mut other_meeting = awaiting("L1", "a", "k");
+    other_meeting.ical_uid = Some("UID-elsewhere".into());
+    let p = plan(
+        &[],
+        &full(vec![other_meeting]),
+        &full(vec![awaited_copy("R1", "b", "k")]),
+        &config(),
+    )
+    .unwrap();
+    assert!(matches!(p.remote_ops(), [RemoteOp::Create { .. }]), "{p:?}");
+    assert!(matches!(p.local_ops(), [LocalOp::Create { .. }]), "{p:?}");
+    // A linked item is no candidate either: only new items pair.
+    let p = plan(
+        &[status("L1", "R0", "a", "a")],
+        &full(vec![awaiting("L1", "a", "k")]),
+        &full(vec![remote("R0", "a", 1), awaited_copy("R1", "b", "k")]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(
+        p.local_ops(),
+        [LocalOp::Create {
+            remote_id: "R1".into()
+        }]
+    );
+    assert!(p.remote_ops().is_empty());
 }
 
 #[test]

@@ -243,6 +243,7 @@ impl World {
             hash: e.content.clone(),
             ical_uid: e.ical_uid.clone(),
             match_key: e.match_key.clone(),
+            awaited_key: None,
             modified_at: Some(e.modified_at),
         };
         if full {
@@ -261,6 +262,7 @@ impl World {
             hash: e.content.clone(),
             ical_uid: e.ical_uid.clone(),
             match_key: e.match_key.clone(),
+            awaited_key: None,
             transaction_id: e.transaction_id.clone(),
             modified_at: Some(e.modified_at),
         };

@@ -8,7 +8,9 @@
 //!
 //! - an unlinked Odoo event is never created in Outlook: it waits, unlinked and offered again,
 //!   until the organizer's invitation brings the copy, which the engine then links (by `iCalUId`,
-//!   then by subject, start, end and organizer);
+//!   then by subject, start, end and organizer, then, when unambiguous, by organizer and subject
+//!   alone, so that an event moved in Odoo while it waited is still linked: the copy's meeting
+//!   fields then go to Odoo, as below);
 //! - a change of the owner's own answer is sent as Graph's response action (`accept`, `decline`,
 //!   `tentativelyAccept` with `sendResponse`, which mails the organizer);
 //! - personal fields (reminder, show-as, categories) changed in Odoo are PATCHed on the copy:
@@ -52,7 +54,8 @@ pub(crate) struct AttendeeWrite {
     /// The Odoo values to write back (the organizer's meeting fields) and their content hash, when
     /// Odoo differs from them.
     pub(crate) local: Option<(OdooEvent, String)>,
-    /// Meeting fields changed in Odoo that are not sent.
+    /// Meeting fields changed in Odoo that are not sent (with no last-synced copy to tell Odoo's
+    /// edits from the organizer's: every meeting field in which Odoo differs).
     pub(crate) kept: Vec<&'static str>,
 }
 
@@ -368,24 +371,35 @@ pub(crate) fn waiting_note(local_id: &str, label: Option<String>) -> AttendeeNot
     }
 }
 
-/// The report line for meeting fields changed in Odoo and not sent.
+/// The report line for meeting fields changed in Odoo and not sent. When the pair is being linked,
+/// nothing tells who changed what: it says where Odoo differed.
 pub(crate) fn kept_note(
     local_id: &str,
     remote_id: &str,
     label: Option<String>,
     kept: &[&'static str],
+    first_link: bool,
 ) -> AttendeeNote {
+    let fields = kept.join(", ");
+    let reason = if first_link {
+        format!(
+            "only the organizer can change this meeting: the Odoo event's {fields} differed \
+             from the organizer's invitation when the two were linked; Odoo's version was not \
+             sent to Outlook, and the organizer's was kept in Odoo"
+        )
+    } else {
+        format!(
+            "only the organizer can change this meeting: the Odoo changes to {fields} were not \
+             sent to Outlook, and the organizer's version was kept in Odoo"
+        )
+    };
     AttendeeNote {
         kind: AttendeeNoteKind::OrganizerVersionKept,
         local_id: Some(local_id.to_owned()),
         remote_id: Some(remote_id.to_owned()),
         label,
         fields: kept.iter().map(|f| (*f).to_owned()).collect(),
-        reason: format!(
-            "only the organizer can change this meeting: the Odoo changes to {} were not sent \
-             to Outlook, and the organizer's version was kept in Odoo",
-            kept.join(", ")
-        ),
+        reason,
     }
 }
 

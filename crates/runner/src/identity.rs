@@ -1,6 +1,6 @@
 //! What the engine needs to know about an event beyond its content: the semantic hash as hex, the
-//! match key that pairs copies existing on both sides before their first sync, and a few small
-//! readers of Graph JSON.
+//! keys that pair copies existing on both sides before their first sync (the match key, and the
+//! looser awaited key of meetings the owner attends), and a few small readers of Graph JSON.
 
 use outlook_model::{Event, EventTime, semantic_hash_hex};
 use serde_json::Value;
@@ -18,20 +18,48 @@ pub(crate) fn match_key(event: &Event, mailbox: &str) -> String {
     let organizer = if event.is_organizer {
         mailbox.trim().to_lowercase()
     } else {
-        event
-            .organizer
-            .as_ref()
-            .and_then(|o| o.email.as_ref())
-            .map(|e| e.key())
-            .unwrap_or_default()
+        organizer_address(event).unwrap_or_default()
     };
-    let mut digest = Sha256::new();
-    for field in [
+    digest([
         event.subject.trim().to_lowercase(),
         time_text(&event.start),
         time_text(&event.end),
         organizer,
-    ] {
+    ])
+}
+
+/// Digest of organizer and subject of a meeting the owner attends, for the engine's last pairing
+/// pass (`awaited_key`): it pairs an Odoo event waiting for its invitation with the copy the
+/// invitation brought even after the owner moved the event in Odoo, where the match key no longer
+/// agrees. The engine uses it only when unambiguous. A series and a single event never share
+/// it (an organiser's one-off meeting is not the series still awaited). `None` for meetings the
+/// owner organizes, and without an organizer address or a subject (too little to go on).
+pub(crate) fn awaited_key(event: &Event) -> Option<String> {
+    if event.is_organizer {
+        return None;
+    }
+    let organizer = organizer_address(event).filter(|a| !a.is_empty())?;
+    let subject = event.subject.trim().to_lowercase();
+    if subject.is_empty() {
+        return None;
+    }
+    let kind = if event.recurrence.is_some() {
+        "series"
+    } else {
+        "single"
+    };
+    Some(digest([organizer, subject, kind.to_owned()]))
+}
+
+/// The organizer's address, compared without case.
+fn organizer_address(event: &Event) -> Option<String> {
+    Some(event.organizer.as_ref()?.email.as_ref()?.key())
+}
+
+/// Hex SHA-256 of length-prefixed fields (no two field lists share a digest).
+fn digest<const N: usize>(fields: [String; N]) -> String {
+    let mut digest = Sha256::new();
+    for field in fields {
         digest.update((field.len() as u64).to_be_bytes());
         digest.update(field.as_bytes());
     }
@@ -104,6 +132,40 @@ mod tests {
             match_key(&a, "me@x.org"),
             match_key(&event("Standup", false), "me@x.org")
         );
+    }
+
+    #[test]
+    fn awaited_key_is_organizer_and_subject_of_an_attended_meeting_whatever_its_times() {
+        let attended = |subject: &str, organizer: &str| {
+            let mut e = event(subject, false);
+            e.organizer = serde_json::from_value(serde_json::json!({"email": organizer})).unwrap();
+            e
+        };
+        let a = attended("Design review", "Org@Contoso.com");
+        let mut moved = attended(" design REVIEW ", "org@contoso.com");
+        moved.start = moved.end;
+        assert!(awaited_key(&a).is_some());
+        assert_eq!(awaited_key(&a), awaited_key(&moved));
+        assert_ne!(
+            awaited_key(&a),
+            awaited_key(&attended("Design review", "other@contoso.com"))
+        );
+        assert_ne!(
+            awaited_key(&a),
+            awaited_key(&attended("Retro", "org@contoso.com"))
+        );
+        // A series is not the one-off meeting of the same name.
+        let mut series = a.clone();
+        series.recurrence = serde_json::from_value(serde_json::json!({
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"start_date": "2026-01-05", "end": {"type": "no_end"}},
+        }))
+        .unwrap();
+        assert_ne!(awaited_key(&a), awaited_key(&series));
+        // Only for meetings the owner attends, and with enough to go on.
+        assert_eq!(awaited_key(&event("Design review", true)), None);
+        assert_eq!(awaited_key(&event("Design review", false)), None);
+        assert_eq!(awaited_key(&attended("  ", "org@contoso.com")), None);
     }
 
     #[test]

@@ -21,7 +21,8 @@
 //!    engine's safety stop (an emptied side) ends the run with [`RunError::Plan`], nothing written.
 //!    On a first sync, [`FirstSync`] decides which pre-existing Odoo events go to Outlook; events
 //!    existing on both sides are linked (by `transactionId`, `iCalUId`, then subject, start, end and
-//!    organizer), never duplicated.
+//!    organizer, then, for meetings the owner attends, organizer and subject where unambiguous),
+//!    never duplicated.
 //! 3. **Push** Outlook in `$batch` envelopes of 20: creates carry the engine's deterministic
 //!    `transactionId` (a retry after a lost response finds the first event instead of duplicating
 //!    it; if that event was deleted since, Graph still refuses the id, and the create moves on to
@@ -69,6 +70,18 @@
 //!   organizer's invitation brings the copy into this mailbox, the engine links the two (by
 //!   `iCalUId`, then by subject, start, end and organizer), whichever mailbox synced first. The
 //!   first-sync policy does not apply to such events (nothing is written for them).
+//! - **Moved while waiting.** An event the owner moved in Odoo while it waited (or whose copy the
+//!   organizer moved before this run saw it) no longer has the copy's start and end. It is still
+//!   linked to the copy when the pairing is unambiguous: the only Odoo event waiting, and the only
+//!   copy arriving, from that organizer with that subject (both series or both single events, and
+//!   no other `iCalUId` known for the Odoo event; the engine's `awaited_key`). The copy is the
+//!   meeting: the pair then goes as any Odoo edit of an attended meeting (below): the copy's
+//!   meeting fields are written back to Odoo, the differing fields are reported
+//!   ([`AttendeeNoteKind::OrganizerVersionKept`]), nothing of the meeting is written to the copy,
+//!   and an answer given in Odoo is sent. With two candidates on either side (two "Weekly 1:1" from
+//!   one organizer), nothing is linked that way: the copy is imported as an Odoo event of its own
+//!   and the waiting ones keep waiting (a duplicate a person can delete, rather than one meeting
+//!   overwritten with another).
 //! - **The owner's answer is a response.** A changed `own_state` (accepted, declined, tentative)
 //!   is sent as `POST /me/events/{id}/accept` (`decline`, `tentativelyAccept`) with
 //!   `sendResponse: true`, in the run's `$batch`; Outlook mails the organizer one `response`

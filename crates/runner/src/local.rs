@@ -8,7 +8,7 @@ use outlook_engine::{Listing, LocalItem, Side};
 use outlook_model::odoo::OdooEvent;
 use outlook_model::{Event, EventTime, RangeEnd};
 
-use crate::identity::{content_hash, match_key};
+use crate::identity::{awaited_key, content_hash, match_key};
 use crate::output::{ItemFailure, Report};
 use crate::state::{FirstSync, Link, LocalEvent, LocalListing, RunOptions};
 
@@ -91,6 +91,7 @@ pub(crate) fn read_local(
                         hash: link.status.local_hash.clone(),
                         ical_uid: link.status.ical_uid.clone(),
                         match_key: None,
+                        awaited_key: None,
                         modified_at: link.status.local_mtime,
                     });
                 }
@@ -123,6 +124,7 @@ fn local_item(id: &str, event: &Event, record: &LocalEvent, options: &RunOptions
         hash: content_hash(event),
         ical_uid: event.ical_uid.clone(),
         match_key: Some(match_key(event, &options.mailbox)),
+        awaited_key: awaited_key(event),
         modified_at: record.modified_at.map(Timestamp::as_millisecond),
     }
 }

@@ -139,8 +139,9 @@ pub struct AttendeeNote {
     /// The event's label.
     pub label: Option<String>,
     /// For [`AttendeeNoteKind::OrganizerVersionKept`]: the meeting fields changed in Odoo that
-    /// were not sent (`subject`, `body`, `location`, `start/end`, `recurrence`, `attendees`,
-    /// `sensitivity`, `online meeting`, `cancelled`, `organizer`).
+    /// were not sent, or, when the pair was being linked, those in which Odoo differed
+    /// (`subject`, `body`, `location`, `start/end`, `recurrence`, `attendees`, `sensitivity`,
+    /// `online meeting`, `cancelled`, `organizer`).
     pub fields: Vec<String>,
     /// What happened, for people.
     pub reason: String,
@@ -155,7 +156,9 @@ pub enum AttendeeNoteKind {
     /// [`RunOutput::retry_local`] until the invitation arrives and the copy is linked.
     WaitingForInvitation,
     /// Meeting fields changed in Odoo on a meeting the owner only attends were not written to
-    /// Outlook; the organizer's version was written back to Odoo.
+    /// Outlook; the organizer's version was written back to Odoo. Also said when an Odoo event
+    /// waiting for its invitation is linked to a copy that differs from it (say, the event was
+    /// moved in Odoo while it waited).
     OrganizerVersionKept,
     /// The owner removed their copy of a meeting they attend from the mailbox while the event
     /// changed in Odoo: only the organizer can send the meeting again, so the removal stands and

@@ -15,7 +15,9 @@ use outlook_model::{Event, EventKind};
 use serde_json::Value;
 
 use crate::error::RunError;
-use crate::identity::{content_hash, event_path, graph_modified_ms, graph_str, match_key};
+use crate::identity::{
+    awaited_key, content_hash, event_path, graph_modified_ms, graph_str, match_key,
+};
 use crate::output::{ItemFailure, Report, Unsupported};
 use crate::state::{Link, RunOptions, SyncState};
 
@@ -269,6 +271,7 @@ pub(crate) async fn pull(
                         hash: content_hash(&read.event),
                         ical_uid: read.event.ical_uid.clone(),
                         match_key: Some(match_key(&read.event, &options.mailbox)),
+                        awaited_key: awaited_key(&read.event),
                         transaction_id: graph_str(&json, "transactionId").map(str::to_owned),
                         modified_at: graph_modified_ms(&json),
                     });
@@ -293,6 +296,7 @@ pub(crate) async fn pull(
                     hash: link.status.remote_hash.clone(),
                     ical_uid: link.status.ical_uid.clone(),
                     match_key: None,
+                    awaited_key: None,
                     transaction_id: None,
                     modified_at: link.status.remote_mtime,
                 });

@@ -83,11 +83,13 @@ pub(crate) enum Attendee {
     None,
     /// An Odoo event the owner attends, not created in Outlook: it waits for the invitation.
     Waiting,
-    /// An attendee's copy: Odoo values to write back (the organizer's meeting fields) and the
-    /// meeting fields changed in Odoo that were not sent.
+    /// An attendee's copy: Odoo values to write back (the organizer's meeting fields), the
+    /// meeting fields changed in Odoo that were not sent, and whether the pair is being linked
+    /// (an awaited event meeting its invitation: `kept` are the fields where Odoo differed).
     Copy {
         local: Option<Box<(OdooEvent, String)>>,
         kept: Vec<&'static str>,
+        first_link: bool,
     },
 }
 
@@ -283,7 +285,7 @@ fn prepare_one(
                 let synced = link.and_then(|l| l.remote.as_ref());
                 let organizer_syncs = local.organizer_syncs.contains(local_id);
                 return match attendee::plan_write(synced, old, values, new, organizer_syncs) {
-                    Ok(write) => respond(write, remote_id, modified_at, label),
+                    Ok(write) => respond(write, remote_id, modified_at, label, link.is_none()),
                     Err(reason) => prepared(failed(reason), Mails::default(), label),
                 };
             }
@@ -352,6 +354,7 @@ fn respond(
     remote_id: &str,
     modified_at: Option<i64>,
     label: Option<String>,
+    first_link: bool,
 ) -> Prepared {
     let requests = write.requests(remote_id);
     let mails = Mails {
@@ -380,6 +383,7 @@ fn respond(
         attendee: Attendee::Copy {
             local: write.local.map(Box::new),
             kept: write.kept,
+            first_link,
         },
         series: None,
     }

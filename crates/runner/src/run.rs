@@ -778,7 +778,9 @@ fn attendee_note(op: &RemoteOp, item: &Prepared) -> Option<AttendeeNote> {
             Some(attendee::waiting_note(local_id, item.label.clone()))
         }
         (
-            Attendee::Copy { kept, .. },
+            Attendee::Copy {
+                kept, first_link, ..
+            },
             RemoteOp::Update {
                 local_id,
                 remote_id,
@@ -788,6 +790,7 @@ fn attendee_note(op: &RemoteOp, item: &Prepared) -> Option<AttendeeNote> {
             remote_id,
             item.label.clone(),
             kept,
+            *first_link,
         )),
         _ => None,
     }

@@ -15,6 +15,7 @@ pub fn local(id: &str, hash: &str, modified_at: i64) -> LocalItem {
         hash: hash.into(),
         ical_uid: None,
         match_key: None,
+        awaited_key: None,
         modified_at: Some(modified_at),
     }
 }
@@ -25,6 +26,7 @@ pub fn remote(id: &str, hash: &str, modified_at: i64) -> RemoteItem {
         hash: hash.into(),
         ical_uid: None,
         match_key: None,
+        awaited_key: None,
         transaction_id: None,
         modified_at: Some(modified_at),
     }

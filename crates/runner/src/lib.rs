@@ -119,6 +119,15 @@
 //! - The values of a written record must read back unchanged (same fields, same normalisation):
 //!   the link records the hash of what was written, so anything Odoo alters reads as a local edit.
 //! - On [`RunError`], store nothing: the next run recognises what was already written to Outlook.
+//! - **Sent journal.** Call [`run_journaled`] and commit each group of [`SentWrite`]s it reports
+//!   at once, outside the run's transaction; hand those not superseded by a committed state to
+//!   the next run in [`RunInput::sent`], oldest first, and drop them once a run's state is
+//!   committed (or the state is reset). A run that dies after Outlook confirmed a write then
+//!   leaves the next run knowing it was sent: a person's later Outlook deletion is applied, and
+//!   the write's echo is not taken for a person's edit (see the `journal` module). A write the
+//!   process dies before recording keeps the older behaviour. For an event deleted before any
+//!   run linked it, list its id as deleted all the same: an Outlook event carrying the
+//!   `transactionId` a run derived from it is that run's create, and is deleted.
 //! - Several users, one meeting: list a meeting in each synced participant's run with that
 //!   user's view (`is_organizer`, `own_state`), one Odoo event for all of them, its `ical_uid` set
 //!   from any link that knows it (this mailbox's first), and [`LocalEvent::organizer_syncs`] set

@@ -1307,7 +1307,12 @@ impl World {
                         .await;
                 }
                 self.clear_outbox().await;
+                let journaled = self.odoo.sent.len();
                 let result = self.run_journaled(*delta).await;
+                let delivered: Vec<i64> = self.odoo.sent[journaled..]
+                    .iter()
+                    .filter_map(|write| write.link.status.local_id.parse().ok())
+                    .collect();
                 self.figures.sync_runs += 1;
                 self.segment.mails.extend(self.outbox().await);
                 self.count_faults_met(faults).await;
@@ -1321,6 +1326,11 @@ impl World {
                         let _ = writeln!(self.log, "  crashed: {:?}", counts(&output));
                         self.figures.fault("crash_mid_run", 1);
                         self.note(&output);
+                        // The journal holds these: the Odoo edits reached Outlook as surely as a
+                        // committed run's, so a later edit of either side supersedes them.
+                        for id in delivered {
+                            self.segment.touched.remove(&Touched::Odoo(id));
+                        }
                     }
                     Ok(output) => {
                         let _ = writeln!(self.log, "  completed: {:?}", counts(&output));

@@ -49,18 +49,40 @@ impl SyncState {
         if self.delta_link.is_none() {
             return;
         }
+        // One pass over the links, whatever the number of writes: the pairs (and the links they
+        // replace) are dropped, then each pair's latest write is added.
+        let mut dropped: HashSet<(&str, &str)> = HashSet::new();
+        let mut local_ids: HashSet<&str> = HashSet::new();
+        let mut remote_ids: HashSet<&str> = HashSet::new();
         for write in sent {
             let status = &write.link.status;
-            self.links.retain(|link| {
-                let old = &link.status;
-                let replaced = write.replaces.as_ref().is_some_and(|key| {
-                    key.local_id == old.local_id && key.remote_id == old.remote_id
-                });
-                !replaced && old.local_id != status.local_id && old.remote_id != status.remote_id
-            });
+            local_ids.insert(&status.local_id);
+            remote_ids.insert(&status.remote_id);
+            if let Some(key) = &write.replaces {
+                dropped.insert((&key.local_id, &key.remote_id));
+            }
+        }
+        self.links.retain(|link| {
+            let old = &link.status;
+            !dropped.contains(&(old.local_id.as_str(), old.remote_id.as_str()))
+                && !local_ids.contains(old.local_id.as_str())
+                && !remote_ids.contains(old.remote_id.as_str())
+        });
+        let (mut later_local, mut later_remote) = (HashSet::new(), HashSet::new());
+        let mut latest: Vec<&SentWrite> = Vec::new();
+        for write in sent.iter().rev() {
+            let status = &write.link.status;
+            let fresh_local = later_local.insert(status.local_id.as_str());
+            let fresh_remote = later_remote.insert(status.remote_id.as_str());
+            if fresh_local && fresh_remote {
+                latest.push(write);
+            }
+        }
+        for write in latest.into_iter().rev() {
+            let remote_id = &write.link.status.remote_id;
             self.links.push(write.link.clone());
-            if write.created && !self.pending_remote.contains(&status.remote_id) {
-                self.pending_remote.push(status.remote_id.clone());
+            if write.created && !self.pending_remote.contains(remote_id) {
+                self.pending_remote.push(remote_id.clone());
             }
         }
     }

@@ -19,8 +19,9 @@
 //!   store its `previous` instead AND append its Outlook id (`remote_id`, or for a delete
 //!   `previous["remote_id"]`) to `state["pending_remote"]`: the delta link has moved past that change, so this
 //!   is how the next run reads it again. Store `tokens` after every call: the refresh token rotates.
-//! - `sent` / `on_sent` (the sent journal): `on_sent(writes)` is called, GIL held, each time Outlook confirms a
-//!   group of writes (one `$batch` envelope), with a list of dicts; commit them at once, outside the run's
+//! - `sent` / `on_sent` (the sent journal): `on_sent(writes)` is called, GIL held, with a list of dicts: once
+//!   before the updates are sent (entries with `delivery: "pending"`), then each time Outlook answers a group of
+//!   writes (one `$batch` envelope: `"confirmed"` or `"refused"` entries); commit them at once, outside the run's
 //!   transaction. Pass those written by runs whose state was never committed (a killed worker) as `sent` to
 //!   the next call, oldest first, and drop them once a call's state is committed. Without them, the next run
 //!   takes the echo of what the dead run sent for a person's Outlook edit.
@@ -175,7 +176,7 @@ pub fn local_hash(values: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(outlook_model::semantic_hash_hex(&event))
 }
 
-/// Hands confirmed writes to the addon's `on_sent(list)`, which commits them outside the run's
+/// Hands journal entries to the addon's `on_sent(list)`, which commits them outside the run's
 /// transaction. A failure there is logged, not raised: the run's own result is still good, and the
 /// journal only narrows what a killed run leaves unknown.
 fn record_sent(callback: &Py<PyAny>, writes: &[SentWrite], mailbox: &str) {

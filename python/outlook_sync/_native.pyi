@@ -176,5 +176,6 @@ def sync_mailbox(
 ) -> dict[str, Any]:
     """One sync run of one mailbox: pull, plan, push to Outlook; returns Odoo's writes, state, report, tokens.
 
-    ``on_sent`` is called with each group of writes Outlook confirmed, as soon as it did (commit them outside the
-    run's transaction); ``sent`` hands the next call those of runs whose state was never committed."""
+    ``on_sent`` is called with each group of journal entries (updates about to be sent, then the writes Outlook
+    confirmed or refused) as soon as they are known: commit them outside the run's transaction; ``sent`` hands the
+    next call those of runs whose state was never committed, oldest first."""

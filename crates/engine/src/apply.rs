@@ -296,6 +296,35 @@ pub fn remote_written(
     })
 }
 
+/// What a remote update is about to store, as far as it is known before Outlook answers: the pair
+/// and its local side as read (the remote side is left empty). A caller records it before sending
+/// (a write-ahead journal), so that a run that dies with the write unanswered leaves the next run
+/// knowing which Odoo content may have reached Outlook.
+///
+/// `None` for creates (Outlook has not named the event yet), deletes and unknown indices.
+pub fn remote_intended(plan: &Plan, index: usize) -> Option<StatusUpdate> {
+    let (RemoteOp::Update { remote_id, .. }, basis) = plan
+        .remote_ops
+        .get(index)
+        .zip(plan.remote_basis.get(index))?
+    else {
+        return None;
+    };
+    let source = basis.source.as_ref()?;
+    Some(StatusUpdate::Put {
+        status: Status {
+            local_id: source.id.clone(),
+            remote_id: remote_id.clone(),
+            ical_uid: pick_uid(&None, &source.ical_uid, basis),
+            local_hash: source.hash.clone(),
+            remote_hash: String::new(),
+            local_mtime: source.modified_at,
+            remote_mtime: None,
+        },
+        replaces: basis.replaces.clone(),
+    })
+}
+
 /// The status a successful remote create or update leaves: the local side as it was read, the
 /// remote side as Outlook answered.
 fn remote_put(written: &WrittenItem, source: &Source, basis: &Basis) -> StatusUpdate {

@@ -58,7 +58,10 @@ mod reconcile;
 mod status;
 mod transaction;
 
-pub use apply::{Applied, Failure, OpReport, Outcome, WrittenItem, apply_results, remote_written};
+pub use apply::{
+    Applied, Failure, OpReport, Outcome, WrittenItem, apply_results, remote_intended,
+    remote_written,
+};
 pub use config::{ConflictPolicy, PlanConfig};
 pub use error::{ApplyError, PlanError};
 pub use item::{Listing, LocalItem, RemoteItem, Side};

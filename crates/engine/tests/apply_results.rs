@@ -6,7 +6,8 @@ mod common;
 use common::{SALT, config, local, remote, status};
 use outlook_engine::{
     ApplyError, Listing, LocalOp, OpRef, OpReport, Outcome, Plan, RemoteOp, Status, StatusUpdate,
-    WrittenItem, apply_results, apply_updates, plan, remote_written, transaction_id,
+    WrittenItem, apply_results, apply_updates, plan, remote_intended, remote_written,
+    transaction_id,
 };
 
 fn written(id: &str, hash: &str) -> Outcome {
@@ -353,4 +354,40 @@ fn one_op_alone_stores_nothing_when_it_failed_and_refuses_what_does_not_fit() {
         remote_written(&p, 7, &written("R1", "a2")),
         Err(ApplyError::UnknownOp { .. })
     ));
+}
+
+#[test]
+fn an_update_about_to_be_sent_names_its_pair_and_the_local_content_it_carries() {
+    let (_, p) = three_op_plan();
+    let intended = remote_intended(&p, 0).unwrap();
+    let StatusUpdate::Put { status, replaces } = &intended else {
+        panic!("an update intends a status: {intended:?}");
+    };
+    assert_eq!(
+        (
+            status.local_id.as_str(),
+            status.remote_id.as_str(),
+            status.local_hash.as_str(),
+            status.remote_hash.as_str()
+        ),
+        ("L1", "R1", "a2", "")
+    );
+    assert_eq!(
+        replaces
+            .as_ref()
+            .map(|k| (k.local_id.as_str(), k.remote_id.as_str())),
+        Some(("L1", "R1"))
+    );
+    assert_eq!(remote_intended(&p, 7), None);
+
+    // A create has no Outlook id before Outlook answers: nothing to intend.
+    let create = plan(
+        &[],
+        &Listing::delta(vec![local("L9", "z", 5)], vec![]),
+        &Listing::delta(vec![], vec![]),
+        &config(),
+    )
+    .unwrap();
+    assert_eq!(create.remote_ops().len(), 1);
+    assert_eq!(remote_intended(&create, 0), None);
 }

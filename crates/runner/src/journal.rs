@@ -14,10 +14,23 @@
 //! request, with no Odoo write for the pair in the same run (that write dies with the run) and no
 //! occurrence writes after it (they may not have happened). Anything else keeps the previous
 //! behaviour: the next run sees the difference again and plans it.
+//!
+//! Updates are also recorded *before* they are sent ([`Delivery::Pending`]), then again once
+//! answered: confirmed, or refused when Outlook answered with an error. A pending entry nothing
+//! followed is an update whose answer never arrived: the run died (or the connection did) after
+//! sending it. Whether it took effect is then unknown; the next run finds out for free when the
+//! copy is still there (its delta shows our content, or nothing if the write never landed). Only
+//! when a person has deleted the copy since is nothing left to compare, and the policy is this
+//! module's: the deletion is taken as made after the edit, as it is when the write was
+//! confirmed, and the run reports it with the Odoo content that went with it
+//! ([`unanswered_before_deletion`]). A write whose answer was lost has, in practice, almost
+//! always reached Outlook; the other reading would re-create an event a person deleted.
 
 use std::collections::HashSet;
 
-use outlook_engine::{LocalOp, Plan, RemoteOp, StatusKey, StatusUpdate, remote_written};
+use outlook_engine::{
+    LocalOp, Plan, RemoteOp, Status, StatusKey, StatusUpdate, remote_intended, remote_written,
+};
 use outlook_graph::{BatchResponse, GraphError};
 use serde::{Deserialize, Serialize};
 
@@ -26,10 +39,12 @@ use crate::state::{Link, SyncState};
 
 const LOG: &str = "outlook_sync::runner";
 
-/// One Outlook write that Outlook confirmed: the link as the run would have stored it.
+/// One Outlook write that Outlook confirmed (or, for an update, one about to be sent, or refused):
+/// the link as the run would have stored it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SentWrite {
-    /// The pair after the write: Odoo's content as sent, Outlook's as answered.
+    /// The pair after the write: Odoo's content as sent, Outlook's as answered (empty while
+    /// [`Delivery::Pending`]).
     pub link: Link,
     /// The stored link this one supersedes (the same pair, possibly under an older id).
     #[serde(default)]
@@ -38,6 +53,22 @@ pub struct SentWrite {
     /// reads it by id (a person may have deleted it since).
     #[serde(default)]
     pub created: bool,
+    /// What is known of the write's fate.
+    #[serde(default)]
+    pub delivery: Delivery,
+}
+
+/// What a run knew of one write when it recorded it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Outlook answered with the written event.
+    #[default]
+    Confirmed,
+    /// About to be sent; a later entry for the pair says how it ended, unless the run died first.
+    Pending,
+    /// Outlook answered with an error: nothing was written.
+    Refused,
 }
 
 impl SyncState {
@@ -51,10 +82,14 @@ impl SyncState {
         }
         // One pass over the links, whatever the number of writes: the pairs (and the links they
         // replace) are dropped, then each pair's latest write is added.
+        let sent: Vec<&SentWrite> = sent
+            .iter()
+            .filter(|write| write.delivery == Delivery::Confirmed)
+            .collect();
         let mut dropped: HashSet<(&str, &str)> = HashSet::new();
         let mut local_ids: HashSet<&str> = HashSet::new();
         let mut remote_ids: HashSet<&str> = HashSet::new();
-        for write in sent {
+        for write in &sent {
             let status = &write.link.status;
             local_ids.insert(&status.local_id);
             remote_ids.insert(&status.remote_id);
@@ -70,7 +105,7 @@ impl SyncState {
         });
         let (mut later_local, mut later_remote) = (HashSet::new(), HashSet::new());
         let mut latest: Vec<&SentWrite> = Vec::new();
-        for write in sent.iter().rev() {
+        for write in sent.into_iter().rev() {
             let status = &write.link.status;
             let fresh_local = later_local.insert(status.local_id.as_str());
             let fresh_remote = later_remote.insert(status.remote_id.as_str());
@@ -86,6 +121,42 @@ impl SyncState {
             }
         }
     }
+}
+
+/// Updates whose answer never came (see the module's policy) and whose Outlook copy is now
+/// confirmed deleted: their statuses take the Odoo content that was sent, so an Odoo event that
+/// has not changed since is deleted like any event deleted in Outlook after a sync, while one
+/// edited again since still beats the deletion. Returns the pairs so treated.
+pub(crate) fn unanswered_before_deletion(
+    sent: &[SentWrite],
+    statuses: &mut [Status],
+    deleted: &[String],
+) -> Vec<StatusKey> {
+    // The last entry of each Odoo event says how its latest write ended.
+    let mut last: std::collections::HashMap<&str, &SentWrite> = std::collections::HashMap::new();
+    for write in sent {
+        last.insert(&write.link.status.local_id, write);
+    }
+    let deleted: HashSet<&str> = deleted.iter().map(String::as_str).collect();
+    let mut treated = Vec::new();
+    for status in statuses.iter_mut() {
+        let Some(write) = last.get(status.local_id.as_str()) else {
+            continue;
+        };
+        let sent_status = &write.link.status;
+        if write.delivery == Delivery::Pending
+            && sent_status.remote_id == status.remote_id
+            && deleted.contains(status.remote_id.as_str())
+        {
+            status.local_hash.clone_from(&sent_status.local_hash);
+            status.local_mtime = sent_status.local_mtime;
+            treated.push(StatusKey {
+                local_id: status.local_id.clone(),
+                remote_id: status.remote_id.clone(),
+            });
+        }
+    }
+    treated
 }
 
 /// What a run records as its `$batch` envelopes settle.
@@ -152,6 +223,35 @@ impl<'a> Journal<'a> {
         }
     }
 
+    /// Records the updates about to be sent, before anything is sent (see [`Delivery::Pending`]).
+    pub(crate) fn intend(&self) {
+        let writes: Vec<SentWrite> = (0..self.recorded.len())
+            .filter_map(|op| self.pending(op))
+            .collect();
+        if !writes.is_empty() {
+            (self.sink)(writes);
+        }
+    }
+
+    /// The pending entry of a recorded update.
+    fn pending(&self, op: usize) -> Option<SentWrite> {
+        if !self.recorded.get(op).copied().unwrap_or(false) {
+            return None;
+        }
+        let Some(StatusUpdate::Put { status, replaces }) = remote_intended(self.plan, op) else {
+            return None;
+        };
+        Some(SentWrite {
+            link: Link {
+                status,
+                remote: None,
+            },
+            replaces,
+            created: false,
+            delivery: Delivery::Pending,
+        })
+    }
+
     /// Records the settled results of one envelope, `(op index, result)`.
     pub(crate) fn record<'r>(
         &self,
@@ -174,16 +274,37 @@ impl<'a> Journal<'a> {
                     },
                     replaces,
                     created: matches!(self.plan.remote_ops()[op], RemoteOp::Create { .. }),
+                    delivery: Delivery::Confirmed,
                 }),
                 Ok(_) => {}
                 Err(error) => {
                     log::warn!(target: LOG, "sent journal: op {op} not recorded: {error}")
                 }
             }
+            // An update Outlook answered without taking it: its pending entry is settled.
+            if refused(result) {
+                if let Some(refused) = self.pending(op) {
+                    writes.push(SentWrite {
+                        delivery: Delivery::Refused,
+                        ..refused
+                    });
+                }
+            }
         }
         if !writes.is_empty() {
             (self.sink)(writes);
         }
+    }
+}
+
+/// Whether Outlook answered that it did not take the request: an error status (a throttled
+/// request was not run), except a gateway timeout, which may have run. A lost connection, or a
+/// success whose body could not be read, leaves the write's fate to the next run.
+fn refused(result: &Result<BatchResponse, GraphError>) -> bool {
+    match result {
+        Ok(_) => false,
+        Err(GraphError::Throttled { .. }) => true,
+        Err(error) => error.status().is_some_and(|status| status != 504),
     }
 }
 
@@ -228,11 +349,13 @@ mod tests {
                     remote_id: "A".into(),
                 }),
                 created: false,
+                delivery: Delivery::Confirmed,
             },
             SentWrite {
                 link: link("3", "C", "new"),
                 replaces: None,
                 created: true,
+                delivery: Delivery::Confirmed,
             },
         ]);
         let mut hashes: Vec<(&str, &str)> = state
@@ -252,11 +375,13 @@ mod tests {
                 link: link("1", "A", "first"),
                 replaces: None,
                 created: false,
+                delivery: Delivery::Confirmed,
             },
             SentWrite {
                 link: link("1", "A", "second"),
                 replaces: None,
                 created: false,
+                delivery: Delivery::Confirmed,
             },
         ];
         let mut synced = state(vec![link("1", "A", "old")]);
@@ -267,5 +392,67 @@ mod tests {
         let mut first = SyncState::default();
         first.apply_sent(&writes);
         assert_eq!(first, SyncState::default());
+    }
+
+    fn entry(local: &str, remote: &str, hash: &str, delivery: Delivery) -> SentWrite {
+        SentWrite {
+            link: link(local, remote, hash),
+            replaces: None,
+            created: false,
+            delivery,
+        }
+    }
+
+    #[test]
+    fn only_confirmed_writes_are_applied_and_only_an_unanswered_one_meets_a_deletion() {
+        let sent = [
+            entry("1", "A", "one", Delivery::Pending),
+            entry("2", "B", "two", Delivery::Pending),
+            entry("2", "B", "two", Delivery::Refused),
+            entry("3", "C", "three", Delivery::Pending),
+            entry("4", "D", "four", Delivery::Pending),
+            entry("4", "D", "four", Delivery::Confirmed),
+        ];
+        let pairs = [("1", "A"), ("2", "B"), ("3", "C"), ("4", "D")];
+        let mut synced = state(pairs.map(|(l, r)| link(l, r, "old")).to_vec());
+        synced.apply_sent(&sent);
+        let hash = |state: &SyncState, id: &str| {
+            state
+                .links
+                .iter()
+                .find(|l| l.status.local_id == id)
+                .unwrap()
+                .status
+                .local_hash
+                .clone()
+        };
+        assert_eq!(
+            ["1", "2", "3", "4"].map(|id| hash(&synced, id)),
+            ["old", "old", "old", "four"]
+        );
+
+        let mut statuses: Vec<Status> = synced.links.iter().map(|l| l.status.clone()).collect();
+        // C was not deleted: its delta will say whether the write landed.
+        let deleted = ["A".to_owned(), "B".to_owned(), "D".to_owned()];
+        let treated = unanswered_before_deletion(&sent, &mut statuses, &deleted);
+        assert_eq!(
+            treated,
+            [StatusKey {
+                local_id: "1".into(),
+                remote_id: "A".into()
+            }]
+        );
+        let by_id = |id: &str| {
+            statuses
+                .iter()
+                .find(|s| s.local_id == id)
+                .unwrap()
+                .local_hash
+                .clone()
+        };
+        assert_eq!(
+            ["1", "2", "3", "4"].map(by_id),
+            ["one", "old", "old", "four"]
+        );
     }
 }

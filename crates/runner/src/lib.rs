@@ -124,8 +124,10 @@
 //!   the next run in [`RunInput::sent`], oldest first, and drop them once a run's state is
 //!   committed (or the state is reset). A run that dies after Outlook confirmed a write then
 //!   leaves the next run knowing it was sent: a person's later Outlook deletion is applied, and
-//!   the write's echo is not taken for a person's edit (see the `journal` module). A write the
-//!   process dies before recording keeps the older behaviour. For an event deleted before any
+//!   the write's echo is not taken for a person's edit (see the `journal` module). Updates are
+//!   journaled before they are sent too; one whose answer never came, followed by a person's
+//!   deletion in Outlook, is settled by the journal's policy (the deletion wins, and
+//!   [`Report::notices`] says so with the Odoo content). For an event deleted before any
 //!   run linked it, list its id as deleted all the same: an Outlook event carrying the
 //!   `transactionId` a run derived from it is that run's create, and is deleted.
 //! - Several users, one meeting: list a meeting in each synced participant's run with that
@@ -180,10 +182,10 @@ mod run;
 mod state;
 
 pub use error::RunError;
-pub use journal::SentWrite;
+pub use journal::{Delivery, SentWrite};
 pub use output::{
     AttendeeNote, AttendeeNoteKind, ConflictReport, Counts, ItemFailure, LocalAction, LocalWrite,
-    Mails, PlannedOp, Report, RunOutput, Unsupported,
+    Mails, Notice, NoticeKind, PlannedOp, Report, RunOutput, Unsupported,
 };
 pub use run::{run, run_journaled};
 pub use state::{FirstSync, Link, LocalEvent, LocalListing, RunInput, RunOptions, SyncState};

@@ -147,6 +147,32 @@ pub struct AttendeeNote {
     pub reason: String,
 }
 
+/// A decision the run took without knowing everything (see [`Report::notices`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Which decision.
+    pub kind: NoticeKind,
+    /// The Odoo id, when known.
+    pub local_id: Option<String>,
+    /// The Outlook id, when known.
+    pub remote_id: Option<String>,
+    /// The event's label.
+    pub label: Option<String>,
+    /// What happened, for people.
+    pub reason: String,
+    /// Content that did not survive the decision (the Odoo values), so that it is not lost unseen.
+    pub lost: Option<Value>,
+}
+
+/// The decision a [`Notice`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// Deleted in Outlook after an Odoo edit was sent whose answer never came (the run died): the
+    /// deletion was taken as the later change, and the Odoo event deleted with that edit.
+    DeletedAfterUnansweredEdit,
+}
+
 /// The rule an [`AttendeeNote`] reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -217,6 +243,9 @@ pub struct Report {
     /// Items the organizer rules held back, once per item and run.
     #[serde(default)]
     pub attendee_notes: Vec<AttendeeNote>,
+    /// Decisions taken on incomplete knowledge, each with what a person may want to check.
+    #[serde(default)]
+    pub notices: Vec<Notice>,
     /// Odoo events the first-sync policy kept out of Outlook this run.
     pub excluded_by_first_sync: usize,
     /// Mails Outlook sends (or would send) to attendees because of this run's writes.

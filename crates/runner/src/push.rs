@@ -434,6 +434,7 @@ pub(crate) async fn send(
     let mut answers: HashMap<usize, Vec<Result<BatchResponse, GraphError>>> = HashMap::new();
     if !requests.is_empty() {
         report.requests += requests.len().div_ceil(MAX_BATCH_SIZE);
+        journal.intend();
         let observe = |settled: &[(usize, &Result<BatchResponse, GraphError>)]| {
             journal.record(
                 settled

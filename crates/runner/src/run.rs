@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use outlook_engine::{
     Listing, LocalItem, LocalOp, OpRef, OpReport, Outcome, Plan, PlanConfig, RemoteItem, RemoteOp,
-    Side, Status, WrittenItem, apply_results, apply_updates, plan, transaction_id,
+    Side, Status, StatusKey, WrittenItem, apply_results, apply_updates, plan, transaction_id,
 };
 use outlook_graph::GraphClient;
 use outlook_model::Event;
@@ -13,11 +13,11 @@ use outlook_model::odoo::OdooEvent;
 use crate::attendee;
 use crate::echo::{OwnWrites, echo_round};
 use crate::error::RunError;
-use crate::journal::{Journal, SentWrite};
+use crate::journal::{Journal, SentWrite, unanswered_before_deletion};
 use crate::local::{LocalView, first_sync_allows, local_values, read_local, without};
 use crate::output::{
-    AttendeeNote, ConflictReport, ItemFailure, LocalAction, LocalWrite, PlannedOp, Report,
-    RunOutput,
+    AttendeeNote, ConflictReport, ItemFailure, LocalAction, LocalWrite, Notice, NoticeKind,
+    PlannedOp, Report, RunOutput,
 };
 use crate::pull::{RemoteView, pull};
 use crate::push::{
@@ -92,7 +92,8 @@ pub async fn run_journaled(
         transaction_salt: options.transaction_salt.clone(),
         allow_emptied_side: false,
     };
-    let statuses: Vec<Status> = state.links.iter().map(|l| l.status.clone()).collect();
+    let mut statuses: Vec<Status> = state.links.iter().map(|l| l.status.clone()).collect();
+    let unanswered = unanswered_before_deletion(&sent, &mut statuses, remote.listing.deleted_ids());
     fold_transaction_chains(&mut remote.listing, &local.listing, &statuses, options);
     recreates_confirm_deletions(&mut remote, &statuses, options, &mut report);
     let removed = attendee::settle_for_attendees(&statuses, &links, &mut local, &mut remote);
@@ -130,6 +131,7 @@ pub async fn run_journaled(
         }
     }
     report_conflicts(&planned, &local, &remote, &mut report);
+    report_unanswered(&planned, &unanswered, &local, &mut report);
 
     let prepared = prepare(
         client,
@@ -678,6 +680,39 @@ fn report_conflicts(plan: &Plan, local: &LocalView, remote: &RemoteView, report:
         report.conflicts.push(ConflictReport {
             conflict: conflict.clone(),
             lost,
+        });
+    }
+}
+
+/// Says which Odoo events are deleted because of an Outlook deletion that followed an edit whose
+/// delivery is unknown (the journal's policy), with the Odoo content that goes with them.
+fn report_unanswered(
+    plan: &Plan,
+    unanswered: &[StatusKey],
+    local: &LocalView,
+    report: &mut Report,
+) {
+    for key in unanswered {
+        let deleted = plan
+            .local_ops()
+            .iter()
+            .any(|op| matches!(op, LocalOp::Delete { local_id } if *local_id == key.local_id));
+        if !deleted {
+            // Edited again in Odoo since: the edit beats the deletion as usual.
+            continue;
+        }
+        let event = local.events.get(&key.local_id);
+        report.notices.push(Notice {
+            kind: NoticeKind::DeletedAfterUnansweredEdit,
+            local_id: Some(key.local_id.clone()),
+            remote_id: Some(key.remote_id.clone()),
+            label: event.map(|(_, e)| e.label().to_owned()),
+            reason: "deleted in Outlook after an Odoo edit was sent to it, in a sync run that \
+                     stopped before Outlook confirmed the edit; the deletion is taken as the \
+                     later change and the Odoo event is deleted (its content is kept in this \
+                     report)"
+                .to_owned(),
+            lost: event.and_then(|(values, _)| serde_json::to_value(values).ok()),
         });
     }
 }

@@ -9,8 +9,8 @@ use outlook_emulator::EmulatorHandle;
 use outlook_graph::{ClientOptions, Endpoints, GraphClient, Secret, TokenSet, http_client};
 use outlook_model::odoo::{OdooAttendeeState, OdooEvent};
 use outlook_runner::{
-    AttendeeNoteKind, FirstSync, LocalAction, LocalEvent, LocalListing, RunInput, RunOptions,
-    RunOutput, SentWrite, SyncState, run, run_journaled,
+    AttendeeNoteKind, Delivery, FirstSync, LocalAction, LocalEvent, LocalListing, NoticeKind,
+    RunInput, RunOptions, RunOutput, SentWrite, SyncState, run, run_journaled,
 };
 use serde_json::{Value, json};
 
@@ -783,7 +783,12 @@ async fn an_outlook_deletion_after_a_killed_run_that_sent_an_edit_reaches_odoo()
     odoo.records.get_mut(&local).unwrap().name = Some("Odoo review, moved".into());
     let killed = odoo.run_journaled(&env, &options()).await;
     assert_eq!(killed.report.remote.updated, 1, "{:?}", killed.report);
-    assert_eq!(odoo.sent.len(), 1, "the confirmed PATCH is in the journal");
+    let deliveries: Vec<Delivery> = odoo.sent.iter().map(|w| w.delivery).collect();
+    assert_eq!(
+        deliveries,
+        [Delivery::Pending, Delivery::Confirmed],
+        "the PATCH is in the journal before it is sent, and again once confirmed"
+    );
     env.delete_in_outlook(&remote).await;
     env.reset_counters().await;
 
@@ -800,6 +805,95 @@ async fn an_outlook_deletion_after_a_killed_run_that_sent_an_edit_reaches_odoo()
     );
     assert!(env.mails().await.is_empty());
     assert_next_run_idle(&env, &mut odoo).await;
+}
+
+/// A run sends an Odoo edit and never hears back (the connection drops after Outlook took the
+/// PATCH, on every retry), then dies; a person deletes the event in Outlook. Whether the edit
+/// landed is unknown; the journal's policy takes the deletion as the later change: the Odoo
+/// event is deleted, not re-created in Outlook, and the run says so with the Odoo content.
+#[tokio::test]
+async fn an_outlook_deletion_after_an_unanswered_edit_reaches_odoo_and_is_reported() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (local, _) = synced_pair(&env, &mut odoo).await;
+    let remote = linked_remote(&odoo, local).unwrap();
+    odoo.records.get_mut(&local).unwrap().name = Some("Odoo review, moved".into());
+    env.control(
+        reqwest::Method::POST,
+        "/_emulator/faults",
+        json!({"kind": "lose_response", "method": "POST", "path_contains": "$batch", "count": 50}),
+    )
+    .await;
+    let killed = odoo.run_journaled(&env, &options()).await;
+    env.control(reqwest::Method::DELETE, "/_emulator/faults", json!({}))
+        .await;
+    assert_eq!(killed.report.remote.failed, 1, "{:?}", killed.report);
+    let deliveries: Vec<Delivery> = odoo.sent.iter().map(|w| w.delivery).collect();
+    assert_eq!(deliveries, [Delivery::Pending], "sent, never answered");
+    env.delete_in_outlook(&remote).await;
+    env.reset_counters().await;
+
+    let output = odoo.sync(&env, &options()).await;
+    assert_eq!(output.report.remote.created, 0, "{:?}", output.report);
+    assert!(!odoo.records.contains_key(&local), "{:?}", output.local_ops);
+    let [notice] = output.report.notices.as_slice() else {
+        panic!("one notice: {:?}", output.report.notices);
+    };
+    assert_eq!(notice.kind, NoticeKind::DeletedAfterUnansweredEdit);
+    assert_eq!(notice.local_id.as_deref(), Some(local.to_string().as_str()));
+    assert_eq!(notice.lost.as_ref().unwrap()["name"], "Odoo review, moved");
+    assert!(env.mails().await.is_empty());
+    assert_next_run_idle(&env, &mut odoo).await;
+}
+
+/// The same deletion after an edit Outlook refused (it answered 500: nothing was written), or
+/// after an unanswered edit Odoo edited again since: a modification beats a deletion, so the
+/// event is sent to Outlook again with the Odoo edit, and no notice is given.
+#[tokio::test]
+async fn an_outlook_deletion_after_a_refused_or_superseded_edit_loses_to_the_odoo_edit() {
+    for (fault, edit_again) in [("error", false), ("lose_response", true)] {
+        let env = Env::new().await;
+        let mut odoo = Odoo::default();
+        let (local, _) = synced_pair(&env, &mut odoo).await;
+        let remote = linked_remote(&odoo, local).unwrap();
+        odoo.records.get_mut(&local).unwrap().name = Some("Odoo review, moved".into());
+        env.control(
+            reqwest::Method::POST,
+            "/_emulator/faults",
+            json!({"kind": fault, "status": 500, "method": "POST", "path_contains": "$batch",
+                   "count": 50}),
+        )
+        .await;
+        odoo.run_journaled(&env, &options()).await;
+        env.control(reqwest::Method::DELETE, "/_emulator/faults", json!({}))
+            .await;
+        if edit_again {
+            odoo.records.get_mut(&local).unwrap().name = Some("Odoo review, final".into());
+        }
+        env.delete_in_outlook(&remote).await;
+
+        let output = odoo.sync(&env, &options()).await;
+        assert_eq!(
+            output.report.remote.created, 1,
+            "{fault}: {:?}",
+            output.report
+        );
+        assert!(
+            output.report.notices.is_empty(),
+            "{fault}: {:?}",
+            output.report
+        );
+        let expected = if edit_again {
+            "Odoo review, final"
+        } else {
+            "Odoo review, moved"
+        };
+        assert_eq!(odoo.records[&local].name.as_deref(), Some(expected));
+        assert!(
+            subjects(&env.outlook().await).contains(&expected.to_owned()),
+            "{fault}: re-created in Outlook"
+        );
+    }
 }
 
 /// The echo of a killed run's edit is not a person's edit: a newer Odoo edit is sent over it

@@ -55,8 +55,8 @@ use outlook_model::odoo::OdooAttendeeState;
 use outlook_model::odoo::OdooEvent;
 use outlook_model::semantic_hash_hex;
 use outlook_runner::{
-    AttendeeNoteKind, ConflictPolicy, FirstSync, LocalAction, LocalEvent, LocalListing, RunError,
-    RunInput, RunOptions, RunOutput, SentWrite, SyncState, run_journaled,
+    AttendeeNoteKind, ConflictPolicy, Delivery, FirstSync, LocalAction, LocalEvent, LocalListing,
+    RunError, RunInput, RunOptions, RunOutput, SentWrite, SyncState, run_journaled,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -1309,9 +1309,18 @@ impl World {
                 self.clear_outbox().await;
                 let journaled = self.odoo.sent.len();
                 let result = self.run_journaled(*delta).await;
-                let delivered: Vec<i64> = self.odoo.sent[journaled..]
-                    .iter()
-                    .filter_map(|write| write.link.status.local_id.parse().ok())
+                // Confirmed writes, and writes never answered (the journal's policy takes them
+                // as delivered: in this model a crashed run ran to its end, so a write without an
+                // answer had its response lost after it took effect, or its connection reset
+                // before; the latter is the policy's known cost, which the run reports).
+                let mut last: BTreeMap<&str, Delivery> = BTreeMap::new();
+                for write in &self.odoo.sent[journaled..] {
+                    last.insert(&write.link.status.local_id, write.delivery);
+                }
+                let delivered: Vec<i64> = last
+                    .into_iter()
+                    .filter(|(_, delivery)| *delivery != Delivery::Refused)
+                    .filter_map(|(id, _)| id.parse().ok())
                     .collect();
                 self.figures.sync_runs += 1;
                 self.segment.mails.extend(self.outbox().await);

@@ -608,6 +608,18 @@ class OutlookSyncAccount(models.Model):
             lines.append(
                 _("Meeting you attend, %(label)s: %(reason)s", label=note.get("label") or "?", reason=note["reason"])
             )
+        notice_kinds = {
+            "deleted_after_unanswered_edit": _(
+                "deleted in Outlook after an edit from Odoo was sent to it by a sync run that stopped before Outlook "
+                "confirmed it; the deletion was taken as the later change and the event was deleted in Odoo. Its Odoo "
+                "content was: %(lost)s"
+            ),
+        }
+        for notice in report.get("notices", [])[:MESSAGE_DETAILS]:
+            lost = json.dumps(notice.get("lost"), ensure_ascii=False)[:300]
+            template = notice_kinds.get(notice["kind"])
+            text = template % {"lost": lost} if template else f"{notice['reason']} ({lost})"
+            lines.append(_("Note on %(label)s: %(text)s", label=notice.get("label") or "?", text=text))
         for item in report["unsupported"][:MESSAGE_DETAILS]:
             lines.append(
                 _(

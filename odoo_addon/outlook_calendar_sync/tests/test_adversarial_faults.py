@@ -247,6 +247,27 @@ class TestFaultCases(EmulatorCase):
         self.assertFalse(self.odoo_events("Edited in Odoo"), "deleted in Outlook after it showed the edit: deleted")
         self.assertNotIn("Edited in Odoo", [c["subject"] for c in self.copies()], "and not re-created in Outlook")
 
+    # D3 when the answer never came: the worker dies while Outlook's answer to the PATCH is on its way (here the
+    # connection drops after Outlook took it, on every retry), then a person deletes the event in Outlook. Whether
+    # the edit landed is unknown; the deletion is taken as the later change, and the run log says so with the Odoo
+    # content that was deleted.
+    def test_outlook_deletion_after_a_killed_run_whose_edit_was_never_answered(self):
+        event, copy = self.seen_copy("Unanswered edit")
+        event.name = "Edited in Odoo, unanswered"
+        self.emulator.fault("lose_response", count=50, method="POST", path_contains="$batch")
+        self.killed_run()
+        self.emulator.clear_faults()
+        self.assertEqual(
+            [entry["delivery"] for entry in self.env["outlook.sync.sent"]._pending(self.account.sudo())], ["pending"]
+        )
+        self.outlook_delete(copy["id"])
+        log = self.sync()
+        self.assertFalse(event.exists(), "deleted in Outlook: deleted in Odoo, not re-created in Outlook")
+        self.assertIn("Note on Edited in Odoo, unanswered", log.message)
+        self.assertIn("stopped before Outlook confirmed it", log.message)
+        self.sync()
+        self.assertNotIn("Edited in Odoo, unanswered", [c["subject"] for c in self.copies()])
+
     # The other face of D3 (seed 268082: item 031): the echo of the killed run's edit is not a person's edit, so it
     # cannot win a "latest edit" conflict against an Odoo edit made after it.
     def test_a_newer_odoo_edit_beats_the_echo_of_a_killed_runs_edit(self):
@@ -277,7 +298,11 @@ class TestFaultCases(EmulatorCase):
         event.name = "Journaled, renamed"
         self.killed_run()
         Sent = self.env["outlook.sync.sent"]
-        self.assertEqual(len(Sent._pending(self.account.sudo())), 1, "the killed run's PATCH was recorded")
+        self.assertEqual(
+            [entry["delivery"] for entry in Sent._pending(self.account.sudo())],
+            ["pending", "confirmed"],
+            "the killed run's PATCH was recorded before it was sent, and once Outlook confirmed it",
+        )
         self.sync()
         self.assertEqual(Sent._pending(self.account.sudo()), [], "the committed state holds it now")
         self.assertEqual([c["subject"] for c in self.copies()].count("Journaled, renamed"), 1)

@@ -83,7 +83,8 @@ pub struct RemoteItem {
     /// remotely, the remote one locally).
     ///
     /// Such a pair differs by definition and has no common history, and the remote copy is the one
-    /// the local item waited for: it is neither a conflict nor a matter of policy. The plan hands it
+    /// the local item waited for: it is neither a conflict nor a matter of policy. The same holds
+    /// for a local item with an awaited key that a stronger key paired with a differing copy. The plan hands it
     /// to the caller as a [`crate::RemoteOp::Update`] from the local item, and the caller merges
     /// (the runner applies its organizer rules: the copy's meeting fields are kept and written back
     /// to the local side, and the owner's own answer goes to the copy).

@@ -590,18 +590,7 @@ impl<'a> Planner<'a> {
             }
             self.locals.take(l);
             self.remotes.take(r);
-            if local.hash == remote.hash {
-                self.link_new(local, remote);
-            } else {
-                // Not a conflict for the policy to settle: the caller merges the copy it waited
-                // for (see `RemoteItem::awaited_key`).
-                let basis = Basis {
-                    replaces: None,
-                    source: Some(source(local)),
-                    ical_uid: remote.ical_uid.clone().or_else(|| local.ical_uid.clone()),
-                };
-                self.update_remote(local.id.clone(), remote.id.clone(), basis);
-            }
+            self.link_new(local, remote);
         }
     }
 
@@ -611,6 +600,16 @@ impl<'a> Planner<'a> {
                 status: linked_status(local, remote, None),
                 replaces: None,
             });
+        } else if local.awaited_key.is_some() {
+            // A local item waiting for its copy, found (by whatever key): not a conflict for the
+            // policy to settle, the caller merges the copy it waited for (see
+            // `RemoteItem::awaited_key`).
+            let basis = Basis {
+                replaces: None,
+                source: Some(source(local)),
+                ical_uid: remote.ical_uid.clone().or_else(|| local.ical_uid.clone()),
+            };
+            self.update_remote(local.id.clone(), remote.id.clone(), basis);
         } else {
             let (winner, resolution) = decide_winner(self.config.policy, local, remote);
             self.plan.conflicts.push(Conflict {

@@ -613,6 +613,30 @@ fn the_one_awaited_item_and_the_one_copy_with_its_key_are_linked_for_the_caller_
 }
 
 #[test]
+fn an_awaited_item_paired_by_its_match_key_with_a_differing_copy_is_merged_not_a_conflict() {
+    for policy in [ConflictPolicy::LatestWins, ConflictPolicy::RemoteWins] {
+        let config = PlanConfig { policy, ..config() };
+        let mut local = awaiting("L1", "answered in Odoo", "k");
+        local.match_key = Some("m".into());
+        let mut copy = awaited_copy("R1", "organizer's", "k");
+        copy.match_key = Some("m".into());
+        let p = plan(&[], &full(vec![local]), &full(vec![copy]), &config).unwrap();
+        assert_eq!(
+            p.remote_ops(),
+            [RemoteOp::Update {
+                local_id: "L1".into(),
+                remote_id: "R1".into()
+            }],
+            "{policy:?}"
+        );
+        assert!(
+            p.local_ops().is_empty() && p.conflicts().is_empty(),
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
 fn an_awaited_key_held_by_two_items_on_either_side_links_nothing() {
     // Two meetings of one organizer with one subject: the copy may be either, or neither.
     let p = plan(

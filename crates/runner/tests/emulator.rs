@@ -9,8 +9,8 @@ use outlook_emulator::EmulatorHandle;
 use outlook_graph::{ClientOptions, Endpoints, GraphClient, Secret, TokenSet, http_client};
 use outlook_model::odoo::{OdooAttendeeState, OdooEvent};
 use outlook_runner::{
-    AttendeeNoteKind, Delivery, FirstSync, LocalAction, LocalEvent, LocalListing, NoticeKind,
-    RunInput, RunOptions, RunOutput, SentWrite, SyncState, run, run_journaled,
+    AttendeeNoteKind, ConflictPolicy, Delivery, FirstSync, LocalAction, LocalEvent, LocalListing,
+    NoticeKind, RunInput, RunOptions, RunOutput, SentWrite, SyncState, run, run_journaled,
 };
 use serde_json::{Value, json};
 
@@ -2185,6 +2185,73 @@ async fn an_awaited_meeting_moved_in_odoo_is_linked_when_its_invitation_arrives(
     assert!(start.starts_with("2026-07-01T09:00:00"), "{copy}");
     assert_nothing_sent(&env, &output).await;
     assert_next_run_idle(&env, &mut odoo).await;
+}
+
+/// An attended meeting found with its copy by the ordinary keys (same subject, times and
+/// organizer) but differing from it: the owner accepted in Odoo, and Odoo holds another room. No
+/// conflict for the policy to settle (which could let the copy overwrite the answer): the
+/// organizer's room goes to Odoo, the owner's answer to Outlook, whatever the policy.
+#[tokio::test]
+async fn an_attended_meeting_first_linked_with_differences_keeps_the_answer_and_the_organizers_room()
+ {
+    for policy in [ConflictPolicy::RemoteWins, ConflictPolicy::LatestWins] {
+        let env = Env::new().await;
+        let mut odoo = Odoo::default();
+        synced_pair(&env, &mut odoo).await;
+        let (organiser, _) = env.mailbox(ORGANISER).await;
+        let mut values = attended_event("Planning", "2026-07-03 09:00:00", "2026-07-03 10:00:00");
+        values.own_state = Some(OdooAttendeeState::Accepted);
+        values.location = Some("Odoo room".into());
+        let id = odoo.add(values);
+        let mut invitation = meeting("Planning", "2026-07-03T09:00:00", "2026-07-03T10:00:00");
+        invitation["location"] = json!({"displayName": "Organiser's room"});
+        env.call_as(&organiser, reqwest::Method::POST, "events", invitation)
+            .await;
+        env.reset_counters().await;
+
+        let options = RunOptions {
+            policy,
+            ..options()
+        };
+        let output = odoo.sync(&env, &options).await;
+        assert!(
+            output.report.conflicts.is_empty(),
+            "{policy:?}: {:?}",
+            output.report
+        );
+        assert!(
+            output.report.failures.is_empty(),
+            "{policy:?}: {:?}",
+            output.report
+        );
+        let record = &odoo.records[&id];
+        assert_eq!(
+            record.location.as_deref(),
+            Some("Organiser's room"),
+            "{policy:?}"
+        );
+        assert_eq!(
+            record.own_state,
+            Some(OdooAttendeeState::Accepted),
+            "{policy:?}"
+        );
+        let copy = env
+            .outlook()
+            .await
+            .into_iter()
+            .find(|e| e["subject"] == "Planning")
+            .unwrap();
+        assert_eq!(linked_remote(&odoo, id).as_deref(), copy["id"].as_str());
+        assert_eq!(copy["responseStatus"]["response"], "accepted", "{policy:?}");
+        assert_eq!(copy["location"]["displayName"], "Organiser's room");
+        let mails = env.mails().await;
+        assert_eq!(
+            kinds(&mails),
+            [("response".to_owned(), ORGANISER.to_owned())]
+        );
+        odoo.sync(&env, &options).await;
+        assert_next_run_idle(&env, &mut odoo).await;
+    }
 }
 
 /// Two awaited meetings of one organiser share a subject (a weekly 1:1 sent one at a time), and

@@ -71,6 +71,22 @@ pub fn clip(text: impl Into<String>) -> String {
     text
 }
 
+/// `text` cut so that it still fits [`MAX_ERROR_TEXT`] characters once quoted with `{:?}`, which
+/// writes a character such as U+100000 as ten (`\u{100000}`): a value is shown that way.
+fn clip_quoted(text: String) -> String {
+    let mut width = 0;
+    for (at, c) in text.char_indices() {
+        width += c.escape_debug().count();
+        if width > MAX_ERROR_TEXT {
+            let mut cut = text;
+            cut.truncate(at);
+            cut.push('…');
+            return cut;
+        }
+    }
+    text
+}
+
 impl ModelError {
     /// Shorthand for [`ModelError::InvalidValue`]; item and value are clipped ([`MAX_ERROR_TEXT`]).
     pub(crate) fn invalid(
@@ -82,7 +98,7 @@ impl ModelError {
         Self::InvalidValue {
             item: clip(item),
             field: clip(field),
-            value: clip(value.to_string()),
+            value: clip_quoted(value.to_string()),
             reason: clip(reason),
         }
     }
@@ -149,5 +165,20 @@ impl std::fmt::Display for Warning {
             "item {}: field `{}`: {}",
             self.item, self.field, self.message
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_of_characters_debug_escapes_at_length_still_makes_a_short_message() {
+        let error = ModelError::invalid("item", "field", "\u{100000}".repeat(1_000), "why");
+        let text = error.to_string();
+        assert!(text.chars().count() < 2 * MAX_ERROR_TEXT, "{text}");
+        assert!(text.contains("\\u{100000}…"), "{text}");
+        let plain = ModelError::invalid("item", "field", "chairperson", "why");
+        assert!(plain.to_string().contains("invalid value \"chairperson\""));
     }
 }

@@ -1020,6 +1020,7 @@ impl World {
                 let fresh_subject = self.fresh("Edited in Odoo");
                 let fresh_room = self.fresh("Odoo room");
                 let values = &mut self.odoo.records.get_mut(&id).unwrap().values;
+                let unedited = odoo_content(values);
                 match field {
                     Field::Subject => values.name = Some(fresh_subject),
                     // A series keeps its weekday (its recurrence names it): only the hour moves.
@@ -1039,6 +1040,10 @@ impl World {
                     }
                 }
                 let content = odoo_content(values);
+                if content == unedited {
+                    // Clearing a location already empty: nothing changed, nothing to deliver.
+                    return Ok(());
+                }
                 self.odoo.touch(id);
                 *self.segment.odoo_edits.entry(id).or_default() += 1;
                 self.segment
@@ -1120,6 +1125,10 @@ impl World {
                     .into_iter()
                     .find(|e| e["id"] == id.as_str())
                     .unwrap();
+                if outlook_content(&after) == before {
+                    // Clearing a location already empty: no person's change to deliver.
+                    return Ok(());
+                }
                 let key = self.segment.outlook_key(&id);
                 self.segment.outlook_before.entry(key).or_insert(before);
                 self.segment

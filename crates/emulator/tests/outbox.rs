@@ -170,6 +170,110 @@ async fn occurrence_edits_and_cancel_action_mail_per_occurrence() {
     assert_eq!(update["event_id"], json!(occ[0]));
 }
 
+/// Graph: "an update that contains only attendees sends the meeting update only to attendees who
+/// were added or removed" (graph_api.md §5.2); for an occurrence, that occurrence alone.
+#[tokio::test]
+async fn occurrence_attendee_edits_mail_only_the_added_and_removed_for_that_occurrence() {
+    let env = Env::new();
+    let token = env.token("org@contoso.com").await;
+    let mut ev = meeting("Series", &["b@x.com", "c@x.com"]);
+    ev["recurrence"] = json!({"pattern": {"type": "daily", "interval": 1}, "range": {"type": "numbered", "startDate": "2030-03-04", "numberOfOccurrences": 3}});
+    let master = env.create(&token, ev).await;
+    let master_id = master["id"].as_str().unwrap().to_owned();
+    let instances = || async {
+        let path = format!(
+            "/me/events/{master_id}/instances?startDateTime=2030-03-01T00:00:00Z&endDateTime=2030-04-01T00:00:00Z"
+        );
+        let page: Value = env
+            .graph(Method::GET, &token, &path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut list = page["value"].as_array().unwrap().clone();
+        list.sort_by_key(|o| o["originalStart"].as_str().unwrap().to_owned());
+        list
+    };
+    let addresses = |event: &Value| -> Vec<String> {
+        let mut out: Vec<String> = event["attendees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["emailAddress"]["address"].as_str().unwrap().to_owned())
+            .collect();
+        out.sort();
+        out
+    };
+    let second = instances().await[1]["id"].as_str().unwrap().to_owned();
+    env.http
+        .delete(env.url("/_emulator/outbox"))
+        .send()
+        .await
+        .unwrap();
+
+    // C off, D on, that occurrence only: a cancellation to C and an invitation to D, each of
+    // that occurrence; nothing to B.
+    let resp = env
+        .graph(Method::PATCH, &token, &format!("/me/events/{second}"))
+        .json(
+            &json!({"attendees": [{"emailAddress": {"address": "b@x.com"}},
+                                    {"emailAddress": {"address": "d@x.com"}}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mails = env.outbox().await;
+    assert_eq!(
+        kinds(&mails),
+        [
+            pair("cancellation", "c@x.com"),
+            pair("invitation", "d@x.com")
+        ]
+    );
+    assert!(
+        mails.iter().all(|m| m["event_id"] == json!(second)),
+        "{mails:?}"
+    );
+    assert!(mails.iter().all(|m| m["subject"] == "Series"), "{mails:?}");
+    let list = instances().await;
+    assert_eq!(list[1]["type"], "exception");
+    assert_eq!(addresses(&list[1]), ["b@x.com", "d@x.com"]);
+    for other in [&list[0], &list[2]] {
+        assert_eq!(addresses(other), ["b@x.com", "c@x.com"], "{other}");
+    }
+    let master: Value = env
+        .graph(Method::GET, &token, &format!("/me/events/{master_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(addresses(&master), ["b@x.com", "c@x.com"]);
+
+    // Its own reminder: personal, no mail; the other occurrences keep the series'.
+    env.http
+        .delete(env.url("/_emulator/outbox"))
+        .send()
+        .await
+        .unwrap();
+    env.graph(Method::PATCH, &token, &format!("/me/events/{second}"))
+        .json(&json!({"isReminderOn": true, "reminderMinutesBeforeStart": 45}))
+        .send()
+        .await
+        .unwrap();
+    assert!(env.outbox().await.is_empty());
+    let list = instances().await;
+    assert_eq!(list[1]["reminderMinutesBeforeStart"], 45);
+    assert_eq!(
+        list[0]["reminderMinutesBeforeStart"],
+        master["reminderMinutesBeforeStart"]
+    );
+}
+
 #[tokio::test]
 async fn hosted_attendees_get_copies_and_their_responses_reach_the_organiser() {
     let env = Env::new();

@@ -25,6 +25,11 @@
 //!     location, then, only when the occurrence has a body of its own (one that is not the
 //!     master's after [`normalize_body`]), that body after [`normalize_body`]. Adding 13 and 14
 //!     left every earlier hash as it was, so `ENCODING_VERSION` stayed 1.
+//! 15. attendees of the exceptions that have their own (a set of addresses other than the
+//!     master's), only when there are any: per such exception its date and its attendees' keys
+//!     (as in 7, without type or answer), sorted
+//! 16. reminders of the exceptions that have their own (other than the master's), only when there
+//!     are any: per such exception its date and its minutes (empty for none)
 //!
 //! Encoding change (occurrence bodies): the body part of 14 was added after 14 itself. An exception
 //! with the master's body encodes exactly as before (five parts), so the hash of every series
@@ -33,6 +38,10 @@
 //! being that body), which is what a body edit of one occurrence should do. `ENCODING_VERSION`
 //! stays 1.
 //!
+//! Encoding change (occurrence attendees and reminders): 15 and 16 were added after 14, in lists of
+//! their own that are left out when empty, so every series whose exceptions have the master's
+//! attendees and reminder hashes as before. `ENCODING_VERSION` stays 1.
+//!
 //! Not counted: `ical_uid`, `kind`, `series_master_id`, `original_start` (identity, not content),
 //! `is_organizer` (a property of whose mailbox we read), display names of people.
 
@@ -40,6 +49,7 @@ use sha2::{Digest, Sha256};
 
 use crate::event::{Event, EventTime};
 use crate::graph::enums::GraphEnum;
+use crate::recurrence::exceptions::{attendee_key, same_attendees};
 use crate::recurrence::rrule;
 
 /// Bump when the encoding changes: old and new hashes then never collide by accident.
@@ -157,6 +167,45 @@ pub fn semantic_hash(event: &Event) -> [u8; 32] {
         // Canonical events are sorted already; sorting here keeps the hash independent of that.
         exceptions.sort();
         enc.list(b'Y', &exceptions);
+    }
+    if event.recurrence.is_some() {
+        // 15 and 16: only what differs from the master counts (canonical events say `None` then).
+        let mut attendees: Vec<String> = event
+            .exceptions
+            .iter()
+            .filter_map(|e| {
+                let own = e.attendees.as_deref()?;
+                if same_attendees(own, &event.attendees) {
+                    return None;
+                }
+                let mut keys: Vec<String> = own.iter().map(attendee_key).collect();
+                keys.sort();
+                keys.dedup();
+                Some(format!("{}\u{1f}{}", e.date, keys.join("\u{1f}")))
+            })
+            .collect();
+        if !attendees.is_empty() {
+            attendees.sort();
+            enc.list(b'A', &attendees);
+        }
+        let mut reminders: Vec<String> = event
+            .exceptions
+            .iter()
+            .filter_map(|e| {
+                let own = e
+                    .reminder_minutes
+                    .filter(|r| *r != event.reminder_minutes)?;
+                Some(format!(
+                    "{}\u{1f}{}",
+                    e.date,
+                    own.map(|m| m.to_string()).unwrap_or_default()
+                ))
+            })
+            .collect();
+        if !reminders.is_empty() {
+            reminders.sort();
+            enc.list(b'M', &reminders);
+        }
     }
     enc.0.finalize().into()
 }

@@ -55,6 +55,8 @@ fn a_masters_exception_occurrences_are_its_exceptions_by_original_day() {
             subject: "Stand-up (late)".into(),
             location: Some("Room 1".into()),
             body_html: None,
+            attendees: None,
+            reminder_minutes: None,
         }]
     );
 }
@@ -323,5 +325,187 @@ fn encoding_of_an_occurrence_body_is_pinned() {
     assert_eq!(
         semantic_hash_hex(&event),
         "d3b1ea07a1fa8e0c835944f9485f0b14e1ed869b94b95178e436d94711208fb3"
+    );
+}
+
+/// A Graph attendee (required, no answer).
+fn graph_attendee(address: &str) -> Value {
+    json!({"type": "required", "status": {"response": "none"},
+           "emailAddress": {"address": address, "name": address}})
+}
+
+/// [`series_json`] as Graph sends a meeting: attendees and a reminder on the master, and on every
+/// occurrence too (each one's own list, the master's where it was not changed). The moved
+/// occurrence repeats the master's, in other letter case, order and answers; a fourth occurrence
+/// has `fourth` as its own attendees and `fourth_reminder` (`isReminderOn`, minutes).
+fn series_with_attendees_json(fourth: &[&str], fourth_reminder: (bool, u32)) -> Value {
+    let mut json = series_json();
+    json["attendees"] = json!([
+        graph_attendee("ann@fabrikam.com"),
+        graph_attendee("bob@fabrikam.com")
+    ]);
+    json["isReminderOn"] = json!(true);
+    json["reminderMinutesBeforeStart"] = json!(15);
+    let mut accepted = graph_attendee("ANN@Fabrikam.com");
+    accepted["status"]["response"] = json!("accepted");
+    json["exceptionOccurrences"][0]["attendees"] =
+        json!([graph_attendee("bob@fabrikam.com"), accepted]);
+    json["exceptionOccurrences"][0]["isReminderOn"] = json!(true);
+    json["exceptionOccurrences"][0]["reminderMinutesBeforeStart"] = json!(15);
+    let attendees: Vec<Value> = fourth.iter().map(|a| graph_attendee(a)).collect();
+    json["exceptionOccurrences"].as_array_mut().unwrap().push(
+        json!({"id": "AAMkExc4=", "type": "exception", "seriesMasterId": "AAMkMaster=",
+             "subject": "Daily stand-up", "location": {"displayName": "Room 1"},
+             "originalStart": "2026-06-04T07:00:00Z",
+             "start": {"dateTime": "2026-06-04T07:00:00.0000000", "timeZone": "UTC"},
+             "end":   {"dateTime": "2026-06-04T07:15:00.0000000", "timeZone": "UTC"},
+             "attendees": attendees, "isReminderOn": fourth_reminder.0,
+             "reminderMinutesBeforeStart": fourth_reminder.1}),
+    );
+    json
+}
+
+#[test]
+fn an_occurrence_with_the_series_attendees_and_reminder_is_no_edit_and_hashes_as_before() {
+    // Same people (case, order and answers aside) and the same reminder: nothing of its own.
+    let event = event_from_graph(&series_with_attendees_json(
+        &["Bob@fabrikam.com", "ann@fabrikam.com"],
+        (true, 15),
+    ))
+    .unwrap()
+    .event;
+    assert_eq!(event.exceptions.len(), 1, "{:?}", event.exceptions);
+    assert_eq!(event.exceptions[0].attendees, None);
+    assert_eq!(event.exceptions[0].reminder_minutes, None);
+    // The hash is the one of the same series read without the occurrences' attendees and
+    // reminders (what links stored before they were synced were computed from).
+    let mut plain = series_with_attendees_json(&[], (true, 15));
+    for exception in plain["exceptionOccurrences"].as_array_mut().unwrap() {
+        let exception = exception.as_object_mut().unwrap();
+        for field in ["attendees", "isReminderOn", "reminderMinutesBeforeStart"] {
+            exception.remove(field);
+        }
+    }
+    let plain = event_from_graph(&plain).unwrap().event;
+    assert_eq!(plain.exceptions, event.exceptions);
+    assert_eq!(semantic_hash(&plain), semantic_hash(&event));
+}
+
+#[test]
+fn an_occurrences_own_attendees_and_reminder_make_it_an_exception_carrying_them() {
+    let event = event_from_graph(&series_with_attendees_json(
+        &["ann@fabrikam.com", "cat@fabrikam.com"],
+        (false, 0),
+    ))
+    .unwrap()
+    .event;
+    assert_eq!(event.exceptions.len(), 2, "{:?}", event.exceptions);
+    let fourth = &event.exceptions[1];
+    assert_eq!(fourth.date, date(2026, 6, 4));
+    let own: Vec<&str> = fourth
+        .attendees
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|a| a.email.as_ref().unwrap().as_str())
+        .collect();
+    assert_eq!(own, ["ann@fabrikam.com", "cat@fabrikam.com"]);
+    assert_eq!(
+        fourth.reminder_minutes,
+        Some(None),
+        "no reminder, unlike the series"
+    );
+    let alone = fourth.as_event(&event);
+    assert_eq!(alone.attendees.len(), 2);
+    assert_eq!(alone.reminder_minutes, None);
+    assert_eq!(
+        event.exceptions[0].as_event(&event).reminder_minutes,
+        Some(15)
+    );
+
+    // Each counts in the series' hash on its own; the master's PATCH never carries them.
+    let same = event_from_graph(&series_with_attendees_json(
+        &["ann@fabrikam.com", "bob@fabrikam.com"],
+        (true, 15),
+    ))
+    .unwrap()
+    .event;
+    let mut only_attendees = event.clone();
+    only_attendees.exceptions[1].reminder_minutes = None;
+    let mut only_reminder = event.clone();
+    only_reminder.exceptions[1].attendees = None;
+    let hashes = [&same, &only_attendees, &only_reminder, &event].map(semantic_hash);
+    for (i, a) in hashes.iter().enumerate() {
+        for b in &hashes[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+    let mut recased = event.clone();
+    recased.exceptions[1].attendees.as_mut().unwrap()[1].email =
+        Some(outlook_model::EmailAddress::new("CAT@fabrikam.com"));
+    assert_eq!(semantic_hash(&recased), semantic_hash(&event));
+    assert!(diff_to_graph_patch(&same, &event).unwrap().is_empty());
+}
+
+#[test]
+fn occurrence_attendees_and_reminders_go_to_odoo_and_come_back_with_the_same_hash() {
+    let event = event_from_graph(&series_with_attendees_json(
+        &["ann@fabrikam.com", "cat@fabrikam.com"],
+        (true, 60),
+    ))
+    .unwrap()
+    .event;
+    let odoo = serde_json::to_value(OdooEvent::from_event(&event).unwrap()).unwrap();
+    let exceptions = &odoo["recurrence"]["exceptions"];
+    // The moved occurrence has the series' attendees and alarms: it says nothing of them.
+    assert!(exceptions[0].get("attendees").is_none(), "{exceptions}");
+    assert!(exceptions[0].get("alarm_minutes").is_none(), "{exceptions}");
+    assert_eq!(
+        exceptions[1]["attendees"],
+        json!([{"email": "ann@fabrikam.com", "name": "ann@fabrikam.com", "state": "needsAction"},
+               {"email": "cat@fabrikam.com", "name": "cat@fabrikam.com", "state": "needsAction"}])
+    );
+    assert_eq!(exceptions[1]["alarm_minutes"], json!([60]));
+    let back = OdooEvent::from_json(&odoo).unwrap().to_event().unwrap();
+    assert_eq!(back.exceptions, event.exceptions);
+    assert_eq!(semantic_hash(&back), semantic_hash(&event));
+
+    // The addon lists every edited occurrence's attendees and alarms as Odoo holds them: the
+    // series' (other case, other answers, several alarms whose largest is the series') are none
+    // of its own; an empty alarm list is "no reminder" of its own.
+    let mut listed = odoo.clone();
+    listed["recurrence"]["exceptions"][0]["attendees"] = json!([
+        {"email": "BOB@fabrikam.com", "name": "Bob", "state": "accepted"},
+        {"email": "ann@fabrikam.com", "name": "Ann", "state": "declined"}]);
+    listed["recurrence"]["exceptions"][0]["alarm_minutes"] = json!([5, 15]);
+    let listed_event = OdooEvent::from_json(&listed).unwrap().to_event().unwrap();
+    assert_eq!(listed_event.exceptions[0].attendees, None);
+    assert_eq!(listed_event.exceptions[0].reminder_minutes, None);
+    assert_eq!(semantic_hash(&listed_event), semantic_hash(&event));
+    listed["recurrence"]["exceptions"][1]["alarm_minutes"] = json!([]);
+    let silenced = OdooEvent::from_json(&listed).unwrap().to_event().unwrap();
+    assert_eq!(silenced.exceptions[1].reminder_minutes, Some(None));
+    assert_ne!(semantic_hash(&silenced), semantic_hash(&event));
+
+    // "No reminder of its own" survives stored state (JSON `null`, not "the series'").
+    let stored = serde_json::to_value(&silenced.exceptions[1]).unwrap();
+    assert_eq!(stored["reminder_minutes"], Value::Null);
+    let read: OccurrenceException = serde_json::from_value(stored).unwrap();
+    assert_eq!(read, silenced.exceptions[1]);
+}
+
+/// The hash is persisted: pin the encoding of an occurrence's own attendees and reminder (one
+/// with the master's is pinned by [`encoding_of_exceptions_is_pinned`], unchanged by them).
+#[test]
+fn encoding_of_occurrence_attendees_and_reminders_is_pinned() {
+    let event = event_from_graph(&series_with_attendees_json(
+        &["ann@fabrikam.com", "cat@fabrikam.com"],
+        (false, 0),
+    ))
+    .unwrap()
+    .event;
+    assert_eq!(
+        semantic_hash_hex(&event),
+        "aef0ebccfd18a16149c66376ba3d29990550022a655141d712ad344d926b30d1"
     );
 }

@@ -34,9 +34,10 @@
 //!    one cancellation of that occurrence to each attendee); a series whose occurrence could not be
 //!    deleted fails and is sent again next run. The ids deleted go to
 //!    [`SyncState::deleted_remote`], so their echo in the next delta costs nothing. An occurrence
-//!    Odoo edited on its own (moved, renamed, another location or body) is written the same way,
-//!    found by its original day and `PATCH`ed (one update of that occurrence), only when Outlook
-//!    does not already hold it so.
+//!    Odoo edited on its own (moved, renamed, another location, body, attendees or reminder) is
+//!    written the same way, found by its original day and `PATCH`ed (one update of that
+//!    occurrence; attendees alone mail an invitation or cancellation of that occurrence to each
+//!    one added or removed, a reminder no one), only when Outlook does not already hold it so.
 //!
 //!    **Echo round.** When anything was sent, one more delta round from the link read before the
 //!    writes reads them back, and its link is stored instead when it holds nothing but our own
@@ -138,9 +139,14 @@
 //!
 //! # Known limits
 //!
-//! - Edited occurrences (exceptions) carry their times, subject, location and body (made safe on
+//! - Edited occurrences (exceptions) carry their times, subject, location, body (made safe on
 //!   its way into Odoo as a series' body is, compared in normalized form, so Odoo's rendering of
-//!   it is no edit); an occurrence's own attendees or reminder are not synced. Odoo does not
+//!   it is no edit), attendees (compared as sets of addresses) and reminder. Their attendees'
+//!   answers are not synced occurrence by occurrence: Odoo keeps an answer per occurrence that
+//!   the addon sets only on the series, and Graph cannot write answers, so counting them would
+//!   make occurrences read as edited that no one edited. An attendee added to or removed from
+//!   the whole series in Outlook is taken to follow on the occurrences without attendees of their
+//!   own (Graph does not say; the emulator does so). Odoo does not
 //!   remember which day of the rule an occurrence moved to another day came from: the addon takes
 //!   it for the nearest day left empty, never for a deletion. Outlook drops a series' exceptions when its start, end, all-day
 //!   flag or rule changes: the exceptions Odoo still has are then written again, one each.

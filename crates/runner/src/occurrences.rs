@@ -7,8 +7,10 @@
 //! edited and Outlook does not hold that way is looked up among the master's instances over its
 //! day (`GET /me/events/{id}/instances`, in `$batch`), and that instance alone is written: a
 //! `DELETE` (Outlook mails one cancellation of that occurrence) or a `PATCH` of its times, subject,
-//! location and body (one update of that occurrence), all in `$batch`. An occurrence already as
-//! wanted (bodies compared in normalized form) is not written again.
+//! location, body, attendees and reminder (one update of that occurrence; for attendees alone, an
+//! invitation or a cancellation of that occurrence to each attendee added or removed), all in
+//! `$batch`. An occurrence already as wanted (bodies compared in normalized form, attendees by
+//! address) is not written again.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,7 +20,7 @@ use jiff::tz::TimeZone;
 use outlook_engine::{Outcome, WrittenItem};
 use outlook_graph::{BatchRequest, GraphClient, GraphError, MAX_BATCH_SIZE, Method};
 use outlook_model::graph::{diff_to_graph_patch, event_from_graph};
-use outlook_model::recurrence::exceptions::original_date;
+use outlook_model::recurrence::exceptions::{original_date, same_attendees};
 use outlook_model::{Event, EventTime, OccurrenceException};
 use serde_json::{Map, Value};
 
@@ -223,7 +225,14 @@ fn plan_edits(kept: &[OccurrenceException], new: &Event) -> Result<Vec<Exception
         if before == after {
             continue;
         }
-        let patch = diff_to_graph_patch(&before.as_event(new), &after.as_event(new))
+        let old_event = before.as_event(new);
+        let mut new_event = after.as_event(new);
+        // The same people: Outlook's types and names stand (Odoo holds neither per attendee), so
+        // that only a change of who is invited writes the attendees.
+        if same_attendees(&old_event.attendees, &new_event.attendees) {
+            new_event.attendees.clone_from(&old_event.attendees);
+        }
+        let patch = diff_to_graph_patch(&old_event, &new_event)
             .map_err(|e| format!("the occurrence of {date}: {e}"))?;
         if !patch.is_empty() {
             edits.push(ExceptionWrite {

@@ -2978,8 +2978,8 @@ async fn an_occurrence_edited_in_odoo_is_one_patch_of_that_instance_and_one_upda
 }
 
 impl Env {
-    /// The body (HTML) of each instance of a series in 2026, by the day it starts on.
-    async fn instance_bodies(&self, master: &str) -> BTreeMap<String, String> {
+    /// Each instance of a series in 2026 as Graph gives it, by the day it starts on.
+    async fn instances_by_day(&self, master: &str) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
         for (id, start) in self.instance_starts(master).await {
             let instance = self
@@ -2990,11 +2990,52 @@ impl Env {
                     Value::Null,
                 )
                 .await;
-            let body = instance["body"]["content"].as_str().unwrap_or_default();
-            out.insert(start[..10].to_owned(), body.to_owned());
+            out.insert(start[..10].to_owned(), instance);
         }
         out
     }
+
+    /// The body (HTML) of each instance of a series in 2026, by the day it starts on.
+    async fn instance_bodies(&self, master: &str) -> BTreeMap<String, String> {
+        self.instances_by_day(master)
+            .await
+            .into_iter()
+            .map(|(day, instance)| {
+                let body = instance["body"]["content"].as_str().unwrap_or_default();
+                (day, body.to_owned())
+            })
+            .collect()
+    }
+
+    /// The attendee addresses (sorted, lower case) and the reminder (minutes, `None` when off) of
+    /// each instance of a series in 2026, by the day it starts on.
+    async fn instance_people(&self, master: &str) -> BTreeMap<String, (Vec<String>, Option<u64>)> {
+        self.instances_by_day(master)
+            .await
+            .into_iter()
+            .map(|(day, instance)| (day, people(&instance)))
+            .collect()
+    }
+}
+
+/// The attendee addresses (sorted, lower case) and the reminder (minutes, `None` when off) of a
+/// Graph event.
+fn people(event: &Value) -> (Vec<String>, Option<u64>) {
+    let mut addresses: Vec<String> = event["attendees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            a["emailAddress"]["address"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+        })
+        .collect();
+    addresses.sort();
+    let reminder = (event["isReminderOn"] == true)
+        .then(|| event["reminderMinutesBeforeStart"].as_u64().unwrap());
+    (addresses, reminder)
 }
 
 #[tokio::test]
@@ -3113,6 +3154,312 @@ async fn an_occurrence_body_edited_in_outlook_reaches_odoo_made_safe() {
     );
     assert_nothing_sent(&env, &output).await;
 
+    assert_next_run_idle(&env, &mut odoo).await;
+}
+
+/// The Odoo values of 3 June's occurrence of [`synced_daily_series`] at its rule's times, with
+/// `own` values (attendees, alarm_minutes...) on top.
+fn third_occurrence(own: Value) -> outlook_model::odoo::OdooException {
+    let mut values = json!({
+        "date": "2026-06-03", "start": "2026-06-03 07:00:00",
+        "stop": "2026-06-03 07:15:00", "name": "Daily standup",
+    });
+    values
+        .as_object_mut()
+        .unwrap()
+        .extend(own.as_object().unwrap().clone());
+    serde_json::from_value(values).unwrap()
+}
+
+/// Odoo attendee values, as the addon lists them.
+fn odoo_attendees(addresses: &[&str]) -> Value {
+    addresses
+        .iter()
+        .map(|email| json!({"email": email, "name": email, "state": "needsAction"}))
+        .collect()
+}
+
+fn set_exceptions(odoo: &mut Odoo, id: i64, exceptions: Vec<outlook_model::odoo::OdooException>) {
+    odoo.records
+        .get_mut(&id)
+        .unwrap()
+        .recurrence
+        .as_mut()
+        .unwrap()
+        .exceptions = exceptions;
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn an_occurrences_attendees_edited_in_odoo_invite_and_cancel_that_occurrence_only() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (id, master) =
+        synced_daily_series(&env, &mut odoo, &["ann@fabrikam.com", "bob@fabrikam.com"]).await;
+
+    // Bob off and Cat on 3 June's occurrence, "this event only".
+    set_exceptions(
+        &mut odoo,
+        id,
+        vec![third_occurrence(json!({
+            "attendees": odoo_attendees(&["ann@fabrikam.com", "cat@fabrikam.com"])
+        }))],
+    );
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    let predicted = &output.report.mails;
+    assert_eq!(
+        (
+            predicted.invitations,
+            predicted.cancellations,
+            predicted.updates
+        ),
+        (1, 1, 0),
+        "{:?}",
+        output.report
+    );
+    // One write, to that occurrence: an invitation to the one added, a cancellation to the one
+    // removed, both of that occurrence, and nothing to Ann.
+    let requests = env.requests().await;
+    assert_eq!(
+        requests["by_route"]["PATCH /v1.0/me/events/{id}"], 1,
+        "{requests}"
+    );
+    let mails = env.mails().await;
+    assert_eq!(
+        kinds(&mails),
+        [
+            ("cancellation".to_owned(), "bob@fabrikam.com".to_owned()),
+            ("invitation".to_owned(), "cat@fabrikam.com".to_owned()),
+        ]
+    );
+    assert_mails_name_the_instance_of(&env, &master, "2026-06-03", &mails).await;
+    let people = env.instance_people(&master).await;
+    for (day, (attendees, _)) in &people {
+        let expected: &[&str] = if day == "2026-06-03" {
+            &["ann@fabrikam.com", "cat@fabrikam.com"]
+        } else {
+            &["ann@fabrikam.com", "bob@fabrikam.com"]
+        };
+        assert_eq!(*attendees, strings(expected), "{people:?}");
+    }
+    assert_idle_in_one_request(&env, &mut odoo).await;
+
+    // A reminder of its own on that occurrence: one more PATCH of it, which mails no one.
+    set_exceptions(
+        &mut odoo,
+        id,
+        vec![third_occurrence(json!({
+            "attendees": odoo_attendees(&["ann@fabrikam.com", "cat@fabrikam.com"]),
+            "alarm_minutes": [30, 10],
+        }))],
+    );
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    assert_eq!(output.report.mails.total(), 0, "{:?}", output.report);
+    assert!(env.mails().await.is_empty());
+    let people = env.instance_people(&master).await;
+    for (day, (_, reminder)) in &people {
+        let expected = (day == "2026-06-03").then_some(30);
+        assert_eq!(*reminder, expected, "{people:?}");
+    }
+    assert_idle_in_one_request(&env, &mut odoo).await;
+
+    // Back to the series' people and reminder in Odoo: that occurrence follows again.
+    set_exceptions(&mut odoo, id, Vec::new());
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    let mails = env.mails().await;
+    assert_eq!(
+        kinds(&mails),
+        [
+            ("cancellation".to_owned(), "cat@fabrikam.com".to_owned()),
+            ("invitation".to_owned(), "bob@fabrikam.com".to_owned()),
+        ]
+    );
+    let people = env.instance_people(&master).await;
+    assert!(
+        people.values().all(|p| *p == people["2026-06-01"]),
+        "{people:?}"
+    );
+    assert_next_run_idle(&env, &mut odoo).await;
+}
+
+#[tokio::test]
+async fn an_occurrences_attendees_and_reminder_edited_in_outlook_reach_that_odoo_occurrence() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (id, master) =
+        synced_daily_series(&env, &mut odoo, &["ann@fabrikam.com", "bob@fabrikam.com"]).await;
+    let instances = env.instances_by_day(&master).await;
+    let third = instances["2026-06-03"]["id"].as_str().unwrap();
+    env.patch_in_outlook(
+        third,
+        json!({
+            "attendees": [{"emailAddress": {"address": "Ann@Fabrikam.com"}, "type": "required"},
+                          {"emailAddress": {"address": "cat@fabrikam.com", "name": "Cat"},
+                           "type": "optional"}],
+            "isReminderOn": true, "reminderMinutesBeforeStart": 45,
+        }),
+    )
+    .await;
+    env.reset_counters().await;
+
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert!(output.report.unsupported.is_empty(), "{:?}", output.report);
+    assert_eq!(output.local_ops.len(), 1, "{:?}", output.local_ops);
+    assert_eq!(output.local_ops[0].action, LocalAction::Update);
+    let edited = exceptions(&odoo, id);
+    assert_eq!(edited.len(), 1, "{edited:?}");
+    assert_eq!(edited[0].date.to_string(), "2026-06-03");
+    let attendees: Vec<String> = edited[0]
+        .attendees
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|a| a.email.clone().unwrap().to_lowercase())
+        .collect();
+    assert_eq!(
+        attendees,
+        strings(&["ann@fabrikam.com", "cat@fabrikam.com"])
+    );
+    assert_eq!(edited[0].alarm_minutes, Some(vec![45]));
+    // The series keeps its own.
+    let series = &odoo.records[&id];
+    assert_eq!(series.attendees.len(), 2);
+    assert!(series.alarm_minutes.is_empty());
+    assert_nothing_sent(&env, &output).await;
+
+    assert_next_run_idle(&env, &mut odoo).await;
+}
+
+#[tokio::test]
+async fn an_occurrences_own_attendees_keep_outlooks_types_through_odoo_edits() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (id, master) =
+        synced_daily_series(&env, &mut odoo, &["ann@fabrikam.com", "bob@fabrikam.com"]).await;
+    let instances = env.instances_by_day(&master).await;
+    let third = instances["2026-06-03"]["id"].as_str().unwrap().to_owned();
+    // Cat joins 3 June's occurrence in Outlook, where Bob is optional: Odoo holds no types.
+    env.patch_in_outlook(
+        &third,
+        json!({"attendees": [
+            {"emailAddress": {"address": "ann@fabrikam.com"}, "type": "required"},
+            {"emailAddress": {"address": "bob@fabrikam.com"}, "type": "optional"},
+            {"emailAddress": {"address": "cat@fabrikam.com"}, "type": "required"}]}),
+    )
+    .await;
+    odoo.sync(&env, &options()).await;
+    assert_eq!(
+        exceptions(&odoo, id)[0].attendees.as_ref().unwrap().len(),
+        3
+    );
+    env.reset_counters().await;
+    let bob_type = |instance: &Value| {
+        instance["attendees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["emailAddress"]["address"] == "bob@fabrikam.com")
+            .unwrap()["type"]
+            .clone()
+    };
+
+    // A change to the whole series that no occurrence holds on its own: one write, to the master.
+    odoo.records.get_mut(&id).unwrap().privacy = Some(outlook_model::odoo::OdooPrivacy::Private);
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    let requests = env.requests().await;
+    assert_eq!(
+        requests["by_route"]["PATCH /v1.0/me/events/{id}"], 1,
+        "one write, to the master: {requests}"
+    );
+    assert_eq!(
+        bob_type(&env.instances_by_day(&master).await["2026-06-03"]),
+        "optional"
+    );
+    assert_next_run_idle(&env, &mut odoo).await;
+    env.reset_counters().await;
+
+    // That occurrence renamed in Odoo: one update of it to its three attendees, Bob still optional.
+    let mut renamed = exceptions(&odoo, id);
+    renamed[0].name = Some("Standup (demo)".into());
+    set_exceptions(&mut odoo, id, renamed);
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    let mails = env.mails().await;
+    assert_eq!(
+        kinds(&mails),
+        [
+            ("update".to_owned(), "ann@fabrikam.com".to_owned()),
+            ("update".to_owned(), "bob@fabrikam.com".to_owned()),
+            ("update".to_owned(), "cat@fabrikam.com".to_owned()),
+        ]
+    );
+    let instance = &env.instances_by_day(&master).await["2026-06-03"];
+    assert_eq!(instance["subject"], "Standup (demo)");
+    assert_eq!(bob_type(instance), "optional");
+    assert_next_run_idle(&env, &mut odoo).await;
+}
+
+#[tokio::test]
+async fn a_series_attendee_change_in_odoo_is_one_write_to_the_master_whatever_its_exceptions() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    let (id, master) =
+        synced_daily_series(&env, &mut odoo, &["ann@fabrikam.com", "bob@fabrikam.com"]).await;
+    // 3 June's occurrence renamed on its own, and synced.
+    let renamed = |attendees: &[&str]| {
+        third_occurrence(json!({"name": "Standup (demo)", "attendees": odoo_attendees(attendees)}))
+    };
+    set_exceptions(
+        &mut odoo,
+        id,
+        vec![renamed(&["ann@fabrikam.com", "bob@fabrikam.com"])],
+    );
+    odoo.sync(&env, &options()).await;
+    env.reset_counters().await;
+
+    // Cat joins the series, "all events": every occurrence has her, the renamed one too.
+    let all = ["ann@fabrikam.com", "bob@fabrikam.com", "cat@fabrikam.com"];
+    odoo.records.get_mut(&id).unwrap().attendees =
+        serde_json::from_value(odoo_attendees(&all)).unwrap();
+    set_exceptions(&mut odoo, id, vec![renamed(&all)]);
+    let output = odoo.sync(&env, &options()).await;
+    assert!(output.report.failures.is_empty(), "{:?}", output.report);
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    let requests = env.requests().await;
+    assert_eq!(
+        requests["by_route"]["PATCH /v1.0/me/events/{id}"], 1,
+        "one write, to the master: {requests}"
+    );
+    assert!(
+        requests["by_route"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|route| !route.contains("instances")),
+        "no occurrence looked up: {requests}"
+    );
+    let mails = env.mails().await;
+    assert_eq!(
+        kinds(&mails),
+        [("invitation".to_owned(), "cat@fabrikam.com".to_owned())]
+    );
+    let people = env.instance_people(&master).await;
+    assert!(
+        people
+            .values()
+            .all(|(attendees, _)| *attendees == strings(&all)),
+        "{people:?}"
+    );
     assert_next_run_idle(&env, &mut odoo).await;
 }
 

@@ -67,6 +67,33 @@ def _body(html):
     return outlook_sync.normalize_body(str(html or ""))
 
 
+def _reminder(event):
+    """The reminder the engine reads from an event's alarms: the largest of its minutes, else none."""
+    return max(_alarm_minutes(event), default=None)
+
+
+def _alarm_minutes(event):
+    return sorted({alarm.duration_minutes for alarm in event.alarm_ids if alarm.duration_minutes > 0})
+
+
+def _attendees(event):
+    """The attendees of ``event`` the engine hears of: everyone but its organizer."""
+    organizer_email, organizer_partner = _organizer(event)
+    return event.attendee_ids.filtered(
+        lambda a: (
+            a.partner_id != organizer_partner
+            and not (organizer_email and email_normalize(a.email or "") == organizer_email)
+        )
+    )
+
+
+def _attendee_values(attendees):
+    return [
+        {"email": attendee.email or None, "name": attendee.common_name or None, "state": attendee.state}
+        for attendee in attendees
+    ]
+
+
 def _range(event):
     """What places an occurrence: its dates for an all-day event, else its naive UTC start and stop."""
     return (event.start_date, event.stop_date) if event.allday else (event.start, event.stop)
@@ -123,6 +150,9 @@ class SeriesDays:
             else:
                 moved.append(occurrence)
         self.missing = sorted(in_range - taken)
+        # (occurrence, day of the rule, day it is on now) of the edited occurrences Outlook cannot hold, filled by
+        # exceptions().
+        self.crossed = []
         for occurrence in moved:
             if not self.missing:
                 break
@@ -141,12 +171,14 @@ class SeriesDays:
         return (before is not None and now <= before) or (after is not None and now >= after)
 
     def exceptions(self):
-        """{occurrence: day} of the occurrences edited on their own (times, name, location or description not those
-        the rule and the base event give) that Outlook can hold; the base event is the series itself, never one of
-        them. Descriptions are compared as the engine compares bodies. An occurrence moved past a neighbour is left
-        out, and logged."""
+        """{occurrence: day} of the occurrences edited on their own (times, name, location, description, attendees or
+        reminder not those the rule and the base event give) that Outlook can hold; the base event is the series
+        itself, never one of them. Descriptions are compared as the engine compares bodies, attendees as the same
+        partners (the engine, comparing addresses, may still find them the series'), reminders as the largest alarm.
+        An occurrence moved past a neighbour is left out, listed in ``crossed`` and logged."""
         base = self.base
         out = {}
+        self.crossed = []
         for occurrence, day in self.original.items():
             if occurrence == base:
                 continue
@@ -155,6 +187,8 @@ class SeriesDays:
                 and (occurrence.name or "").strip() == (base.name or "").strip()
                 and (occurrence.location or "").strip() == (base.location or "").strip()
                 and _body(occurrence.description) == _body(base.description)
+                and occurrence.partner_ids == base.partner_ids
+                and _reminder(occurrence) == _reminder(base)
             )
             if regular:
                 continue
@@ -165,6 +199,7 @@ class SeriesDays:
                     occurrence.id,
                     base.id,
                 )
+                self.crossed.append((occurrence, day, _local_date(occurrence, self.tz)))
                 continue
             out[occurrence] = day
         return out
@@ -180,8 +215,11 @@ def _exception_values(occurrence, day):
         "stop_date": fields.Date.to_string(occurrence.stop_date) if occurrence.allday else None,
         "name": occurrence.name or None,
         "location": occurrence.location or None,
-        # Its own, even when it is the series' (the engine then takes it for the series').
+        # Its own, even when it is the series' (the engine then takes it for the series'). So are its attendees and
+        # alarms.
         "description": str(occurrence.description) if occurrence.description else None,
+        "attendees": _attendee_values(_attendees(occurrence)),
+        "alarm_minutes": _alarm_minutes(occurrence),
     }
 
 
@@ -200,10 +238,12 @@ def apply_deleted_dates(event, values):
     ).unlink()
 
 
-def _occurrence_write(occurrence, wanted, base):
+def _occurrence_write(occurrence, wanted, base, lookups):
     """The fields to write for ``occurrence`` to hold ``wanted`` (engine exception values), or {} when it does. An
-    exception without a description has the series' (``base``'s); descriptions are compared as the engine compares
-    bodies, so one Odoo rendered again is not written again."""
+    exception without a description, attendees or alarms has the series' (``base``'s); descriptions are compared as
+    the engine compares bodies, so one Odoo rendered again is not written again, and alarms by the reminder they make,
+    so an occurrence's own alarms are kept while they make the one wanted. ``lookups`` is an
+    :class:`_OccurrenceLookups`."""
     if occurrence.allday:
         start = fields.Date.to_date(wanted.get("start_date"))
         stop = fields.Date.to_date(wanted.get("stop_date")) or start
@@ -232,19 +272,46 @@ def _occurrence_write(occurrence, wanted, base):
     description = (wanted["description"] or False) if "description" in wanted else base.description
     if _body(description) != _body(occurrence.description):
         vals["description"] = description
+    partners = lookups.partners(wanted["attendees"]) if "attendees" in wanted else base.partner_ids
+    if partners != occurrence.partner_ids:
+        vals["partner_ids"] = [fields.Command.set(partners.ids)]
+    if "alarm_minutes" in wanted:
+        minutes = wanted["alarm_minutes"] or []
+        reminder, alarms = max(minutes, default=None), lookups.alarms(minutes)
+    else:
+        reminder, alarms = _reminder(base), base.alarm_ids
+    if reminder != _reminder(occurrence):
+        vals["alarm_ids"] = [fields.Command.set(alarms.ids)]
     return vals
 
 
-def apply_exceptions(event, values):
+class _OccurrenceLookups:
+    """Partners and alarms for the occurrences of a series whose engine values are ``values``, in ``user``'s mailbox,
+    sharing a run's ``lookups``."""
+
+    def __init__(self, values, user, lookups):
+        self.values, self.user, self.lookups = values, user, lookups
+
+    def partners(self, attendees):
+        """The partners of an occurrence with these attendee values: as for its series (``_people``), the
+        organizer's included."""
+        return _people({**self.values, "attendees": attendees}, self.user, self.lookups)[2]
+
+    def alarms(self, minutes):
+        return self.lookups.alarms(minutes)
+
+
+def apply_exceptions(event, values, user, lookups=None):
     """Makes the occurrences of ``event``'s series hold the edited occurrences of the engine's ``values`` (moved,
-    renamed, another location or description), and any occurrence edited here that the values no longer list hold
-    what the rule and the series give again. Each is written on its own, as Odoo's "this event only" does (never
-    Odoo's rewrite of the whole series), and only when it differs. Called after the series and its deleted dates are
-    written. Returns what could not be held, in words for the sync log."""
+    renamed, another location, description, attendees or reminder), and any occurrence edited here that the values
+    no longer list hold what the rule and the series give again. Each is written on its own, as Odoo's "this event
+    only" does (never Odoo's rewrite of the whole series), and only when it differs. Called after the series and its
+    deleted dates are written, in ``user``'s mailbox. Returns what could not be held, in words for the sync log."""
     rec = event.recurrence_id
     if not rec or not event.recurrency:
         return []
     base = rec.base_event_id or event
+    lookups = _OccurrenceLookups(values, user, lookups or Lookups(event.env))
     wanted = {item["date"]: item for item in (values.get("recurrence") or {}).get("exceptions") or []}
     days = SeriesDays(base)
     edited = days.exceptions()
@@ -264,7 +331,7 @@ def apply_exceptions(event, values):
                 "name": base.name,
                 "location": base.location,
             }
-        vals = _occurrence_write(occurrence, item, base)
+        vals = _occurrence_write(occurrence, item, base, lookups)
         if vals:
             occurrence.write({**vals, "recurrence_update": "self_only"})
     unmatched = sorted(wanted.keys() - {day.isoformat() for occ, day in days.original.items() if occ != base})
@@ -281,23 +348,19 @@ def apply_exceptions(event, values):
     return []
 
 
-def apply_occurrences(event, values):
-    """Applies the single occurrences of the engine's ``values`` to ``event``'s series: deleted ones, then edited
-    ones. Returns what could not be applied, in words for the sync log."""
+def apply_occurrences(event, values, user, lookups=None):
+    """Applies the single occurrences of the engine's ``values`` to ``event``'s series in ``user``'s mailbox: deleted
+    ones, then edited ones. Returns what could not be applied, in words for the sync log."""
     apply_deleted_dates(event, values)
-    return apply_exceptions(event, values)
+    return apply_exceptions(event, values, user, lookups)
 
 
-def event_values(event, user, ical_uid=None):
-    """``event`` as ``user``'s mailbox sees it, in the engine's values (times in naive UTC)."""
-    organizer_email, organizer_partner = _organizer(event)
+def event_values(event, user, ical_uid=None, crossed=None):
+    """``event`` as ``user``'s mailbox sees it, in the engine's values (times in naive UTC). ``crossed``, a list,
+    receives the (occurrence, day of its rule, day it is on) of the series' occurrences moved where Outlook cannot
+    hold them (``SeriesDays.crossed``)."""
+    organizer_email = _organizer(event)[0]
     is_organizer = event.user_id == user
-    attendees = event.attendee_ids.filtered(
-        lambda a: (
-            a.partner_id != organizer_partner
-            and not (organizer_email and email_normalize(a.email or "") == organizer_email)
-        )
-    )
     own = event.attendee_ids.filtered(lambda a: a.partner_id == user.partner_id)[:1]
     recurrence = None
     if event.recurrency and event.recurrence_id:
@@ -312,6 +375,8 @@ def event_values(event, user, ical_uid=None):
             (_exception_values(occurrence, day) for occurrence, day in days.exceptions().items()),
             key=lambda values: values["date"],
         )
+        if crossed is not None:
+            crossed.extend(days.crossed)
     return {
         "id": event.id,
         "name": event.name or None,
@@ -325,12 +390,9 @@ def event_values(event, user, ical_uid=None):
         "event_tz": event.event_tz or None,
         "privacy": event.privacy or None,
         "show_as": event.show_as or "busy",
-        "alarm_minutes": sorted({alarm.duration_minutes for alarm in event.alarm_ids if alarm.duration_minutes > 0}),
+        "alarm_minutes": _alarm_minutes(event),
         "videocall_location": event.videocall_location or None,
-        "attendees": [
-            {"email": attendee.email or None, "name": attendee.common_name or None, "state": attendee.state}
-            for attendee in attendees
-        ],
+        "attendees": _attendee_values(_attendees(event)),
         "organizer_email": organizer_email,
         "is_organizer": is_organizer,
         "own_state": own.state if own and not is_organizer else None,

@@ -82,9 +82,10 @@ class OutlookSyncAccount(models.Model):
     _inherit = "outlook.sync.account"
 
     # -- the local side ------------------------------------------------------------------------------------
-    def _gather_local(self):
+    def _gather_local(self, notes=None):
         """The Odoo side of a run: every event of the user on a full pass, otherwise only the events changed since
-        the last run and the ids of those deleted (or no longer the user's)."""
+        the last run and the ids of those deleted (or no longer the user's). ``notes``, a list, receives what of them
+        cannot be synced, as the report's "unsupported" entries (see ``_local_items``)."""
         self.ensure_one()
         account = self.sudo()
         Event = self.env["calendar.event"].sudo().with_context(active_test=False)
@@ -108,7 +109,7 @@ class OutlookSyncAccount(models.Model):
             deleted |= set(gone.ids)
             deleted_hashes |= account._last_hashes(gone.filtered(lambda event: event.id in linked))
             kind = "delta"
-        items = account._local_items(events)
+        items = account._local_items(events, notes)
         if kind == "full":
             return {"kind": "full", "events": items}
         return {"kind": "delta", "changed": items, "deleted": sorted(deleted), "deleted_hashes": deleted_hashes}
@@ -128,7 +129,10 @@ class OutlookSyncAccount(models.Model):
                 continue  # unreadable: the engine reports the record; without a hash an echo counts as an edit
         return hashes
 
-    def _local_items(self, events):
+    def _local_items(self, events, notes=None):
+        """The engine's items for ``events``. ``notes``, a list, receives the occurrences Outlook cannot hold (moved on
+        or past a neighbouring occurrence's day) of the series changed in Odoo since their last sync: said once, when
+        the change is sent, rather than at every full pass while nothing changes."""
         user = self.user_id
         uids = self._known_ical_uids(events)
         # Meetings whose organizer syncs through this database: the organizer's run sends their Odoo edits, so an
@@ -136,14 +140,49 @@ class OutlookSyncAccount(models.Model):
         syncing = set(
             self.search([("state", "in", TRACKING_STATES), ("user_id", "in", events.user_id.ids)]).user_id.ids
         )
-        return [
-            {
-                "values": event_values(event, user, uids.get(event.id)),
-                "modified_at": fields.Datetime.to_string(event.write_date),
-                "organizer_syncs": event.user_id != user and event.user_id.id in syncing,
-            }
-            for event in events
-        ]
+        synced = set()
+        if notes is not None:
+            synced = set(
+                self.env["outlook.sync.link"]
+                .sudo()
+                .search(
+                    [
+                        ("account_id", "=", self.id),
+                        ("event_id", "in", events.ids),
+                        ("remote_id", "!=", False),
+                        ("dirty", "=", False),
+                    ]
+                )
+                .event_id.ids
+            )
+        items = []
+        for event in events:
+            crossed = [] if notes is not None and event.id not in synced else None
+            items.append(
+                {
+                    "values": event_values(event, user, uids.get(event.id), crossed),
+                    "modified_at": fields.Datetime.to_string(event.write_date),
+                    "organizer_syncs": event.user_id != user and event.user_id.id in syncing,
+                }
+            )
+            if crossed:
+                notes += [self._crossing_note(event, day, moved_to) for _occurrence, day, moved_to in crossed]
+        return items
+
+    def _crossing_note(self, event, day, moved_to):
+        """The occurrence of ``event``'s series standing for the rule's ``day``, moved to the day ``moved_to`` where
+        Outlook cannot hold it, as an "unsupported" entry of the report."""
+        return {
+            "remote_id": None,
+            "label": event.name,
+            "reason": self.env._(
+                "the occurrence of %(day)s was moved to %(date)s, on or past the day of a neighbouring occurrence; "
+                "Outlook cannot hold that move, so it is not synced until the occurrence is back between its "
+                "neighbours",
+                day=day.isoformat(),
+                date=moved_to.isoformat(),
+            ),
+        }
 
     def _known_ical_uids(self, events):
         """iCalUIds known for ``events``, this mailbox's first: one meeting has the same iCalUId in every mailbox,
@@ -175,11 +214,12 @@ class OutlookSyncAccount(models.Model):
         local = {"kind": "full" if self.full_sync_needed else "delta"}
         keeper = None
         try:
-            local = self._gather_local()
+            notes = []
+            local = self._gather_local(notes)
             keeper = TokenKeeper(self._tokens())
             # Applying Outlook's changes and storing the new state succeed or fail together.
             with self.env.cr.savepoint():
-                outcome = self._exchange(local, keeper)
+                outcome = self._exchange(local, keeper, notes)
         except outlook_sync.SafetyStopError as error:
             outcome = self._failure(
                 "error",
@@ -200,12 +240,14 @@ class OutlookSyncAccount(models.Model):
                 self._store_tokens(keeper.latest)
         return self._record_run(trigger, started_at, time.monotonic() - clock, local, outcome)
 
-    def _exchange(self, local, keeper):
-        """Calls the engine and applies its result. Returns an outcome dict (see ``_record_run``)."""
+    def _exchange(self, local, keeper, notes=()):
+        """Calls the engine and applies its result; ``notes`` are what ``_gather_local`` found Outlook cannot hold.
+        Returns an outcome dict (see ``_record_run``)."""
         run_seq = self.sudo().sent_seq + 1
         Sent = self.env["outlook.sync.sent"]
         result, mailbox = self._call_engine(local, keeper, journal=Sent._recorder(self, run_seq))
         applied, failures = self._apply_local_ops(result)
+        result["report"]["unsupported"].extend(notes)
         self._store_state(result, local)
         # The stored state now holds what the sent journal held for this account.
         self.sudo().sent_seq = run_seq
@@ -377,7 +419,7 @@ class OutlookSyncAccount(models.Model):
                 events = _create_events(Event, [vals for vals, _states in prepared])
                 not_synced = []
                 for event, op in zip(events, ops, strict=True):
-                    not_synced += _not_synced(op, apply_occurrences(event, op["values"]))
+                    not_synced += _not_synced(op, apply_occurrences(event, op["values"], user, applying.lookups))
                 _write_attendee_states(events, [states for _vals, states in prepared])
                 links = []
                 for event, op in zip(events, ops, strict=True):
@@ -422,7 +464,7 @@ class OutlookSyncAccount(models.Model):
         if action == "create":
             vals, states = write_values(Event.env, op["values"], user, lookups)
             event = _create_events(Event, [vals])
-            applying.not_synced += _not_synced(op, apply_occurrences(event, op["values"]))
+            applying.not_synced += _not_synced(op, apply_occurrences(event, op["values"], user, lookups))
             _write_attendee_states(event, [states])
             return event
         event = Event.browse(op["local_id"]).exists()
@@ -447,7 +489,7 @@ class OutlookSyncAccount(models.Model):
             if event.recurrency:
                 changed["recurrence_update"] = "all_events"
             event.write(changed)
-        applying.not_synced += _not_synced(op, apply_occurrences(event, op["values"]))
+        applying.not_synced += _not_synced(op, apply_occurrences(event, op["values"], user, lookups))
         _write_attendee_states(event, [states])
         return event
 

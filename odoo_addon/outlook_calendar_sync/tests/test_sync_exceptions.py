@@ -8,6 +8,8 @@ from odoo.tests import tagged
 
 from .common import CAROL, DAVE, SeriesCase
 
+ERIN = "erin@partner.example"
+
 
 @tagged("post_install", "-at_install")
 class TestSyncExceptions(SeriesCase):
@@ -34,6 +36,23 @@ class TestSyncExceptions(SeriesCase):
             )
             for instance in instances
         }
+
+    def outlook_people(self, master_id):
+        """{original day: (attendee addresses, reminder minutes or None)} of the series' instances in Outlook."""
+        start = self.start.replace(tzinfo=timezone.utc)
+        instances = self.client().instances(master_id, start - timedelta(days=1), start + timedelta(days=35))
+        return {
+            datetime.fromisoformat(instance["originalStart"].replace("Z", "+00:00")).date(): (
+                sorted(a["emailAddress"]["address"].lower() for a in instance["attendees"]),
+                instance["reminderMinutesBeforeStart"] if instance["isReminderOn"] else None,
+            )
+            for instance in instances
+        }
+
+    def alarm(self, minutes):
+        return self.env["calendar.alarm"].create(
+            {"name": f"{minutes} min", "alarm_type": "notification", "duration": minutes, "interval": "minutes"}
+        )
 
     def synced_series_and_its_third(self):
         """The daily series synced, its invitations read: (Odoo base event, Outlook master, third Odoo occurrence)."""
@@ -207,3 +226,87 @@ class TestSyncExceptions(SeriesCase):
         instances = self.outlook_instances(master["id"])
         self.assertEqual(instances[self.days[2]][:2], (self.start + timedelta(days=2), "Daily standup"))
         self.assert_idle()
+
+    def test_occurrence_attendees_edited_in_odoo_invite_and_cancel_that_occurrence_only(self):
+        base, master, third = self.synced_series_and_its_third()
+        erin = self.env["res.partner"].create({"name": "Erin", "email": ERIN})
+        partners = self.user_a.partner_id | self.carol | erin
+        third.with_user(self.user_a).write({"partner_ids": [(6, 0, partners.ids)], "recurrence_update": "self_only"})
+        self.assertEqual(third.recurrence_id, base.recurrence_id)
+
+        self.emulator.clear_requests()
+        log = self.sync()
+        self.assertEqual(log.outlook_updated, 1, log.message)
+        self.assertEqual(self.mails(), [("cancellation", DAVE), ("invitation", ERIN)], "of that occurrence, to them")
+        self.assertEqual(self.emulator.requests()["by_route"].get("PATCH /v1.0/me/events/{id}"), 1)
+        people = self.outlook_people(master["id"])
+        for day, (attendees, _reminder) in people.items():
+            self.assertEqual(attendees, sorted([CAROL, ERIN] if day == self.days[2] else [CAROL, DAVE]), people)
+        self.assertEqual(len(base.recurrence_id.calendar_event_ids), 4)
+        self.assert_idle()
+
+        # A reminder of its own: one more write of that occurrence, which mails no one.
+        alarm = self.alarm(30)
+        third.with_user(self.user_a).write({"alarm_ids": [(6, 0, alarm.ids)], "recurrence_update": "self_only"})
+        log = self.sync()
+        self.assertEqual(log.outlook_updated, 1, log.message)
+        self.assertEqual(self.mails(), [])
+        people = self.outlook_people(master["id"])
+        series_reminder = people[self.days[0]][1]
+        self.assertNotEqual(series_reminder, 30)
+        for day, (_attendees, reminder) in people.items():
+            self.assertEqual(reminder, 30 if day == self.days[2] else series_reminder, people)
+        self.assert_idle()
+
+    def test_occurrence_attendees_and_reminder_edited_in_outlook_reach_that_odoo_occurrence(self):
+        base = self.outlook_series()
+        before = self.occurrences(base)
+        third_id = self.outlook_instances(self.master()["id"])[self.days[2]][2]
+        self.client().update_event(
+            third_id,
+            {
+                "attendees": [
+                    {"emailAddress": {"address": CAROL.upper(), "name": "Carol"}, "type": "required"},
+                    {"emailAddress": {"address": DAVE, "name": "Dave"}, "type": "optional"},
+                ],
+                "isReminderOn": True,
+                "reminderMinutesBeforeStart": 45,
+            },
+        )
+        self.emulator.clear_outbox()
+
+        log = self.sync()
+        self.assertEqual(log.odoo_updated, 1, log.message)
+        self.assertEqual((log.outlook_created, log.outlook_updated, log.outlook_deleted), (0, 0, 0), log.message)
+        self.assertNotIn("Not synced", log.message or "")
+        third = before[self.days[2]]
+        self.assertEqual(third.partner_ids, self.user_a.partner_id | self.carol | self.dave)
+        self.assertEqual(third.alarm_ids.mapped("duration_minutes"), [45])
+        self.assertEqual(third.recurrence_id, base.recurrence_id, "it stays in its series")
+        for day in (self.days[0], self.days[1], self.days[3]):
+            self.assertEqual(before[day].partner_ids, self.user_a.partner_id | self.carol)
+            self.assertEqual(before[day].alarm_ids, base.alarm_ids)
+        self.assertNotIn(45, base.alarm_ids.mapped("duration_minutes"))
+        self.assertEqual(self.emulator.outbox(), [], "applying Outlook's edit mails no one")
+        self.assert_idle()
+
+    def test_occurrence_moved_past_a_neighbour_is_said_in_the_sync_log_once(self):
+        base, master, third = self.synced_series_and_its_third()
+        # Onto the next occurrence's day: Outlook refuses that (ErrorOccurrenceCrossingBoundary).
+        later = third.start + timedelta(days=1, hours=3)
+        third.with_user(self.user_a).write(
+            {"start": later, "stop": later + timedelta(minutes=15), "recurrence_update": "self_only"}
+        )
+
+        log = self.sync()
+        self.assertIn("Not synced: Daily standup", log.message)
+        self.assertIn(f"occurrence of {self.days[2].isoformat()} was moved to {self.days[3].isoformat()}", log.message)
+        self.assertEqual((log.outlook_updated, log.outlook_deleted), (0, 0), log.message)
+        instances = self.outlook_instances(master["id"])
+        self.assertEqual(instances[self.days[2]][0], self.start + timedelta(days=2), "left as it was in Outlook")
+
+        # Said once: neither the next run nor a full pass repeats it while nothing changed.
+        self.assertNotIn("Not synced", self.sync().message or "")
+        self.account.sudo().full_sync_needed = True
+        self.assertNotIn("Not synced", self.sync().message or "")
+        self.assertEqual(base.recurrence_id.calendar_event_ids.filtered(lambda e: e.start == later), third)

@@ -512,6 +512,12 @@ fn exception_from_graph(
         // Left out of a `$select` that does not ask for it: then nothing says it is not the
         // master's. Canonical form makes it `None` when it is the master's.
         body_html: json.get("body").map(|_| occurrence.body_html),
+        // The same for its attendees and reminder (Graph sends them whole, as for any event).
+        attendees: json.get("attendees").map(|_| occurrence.attendees),
+        reminder_minutes: ["isReminderOn", "reminderMinutesBeforeStart"]
+            .iter()
+            .any(|field| json.get(*field).is_some())
+            .then_some(occurrence.reminder_minutes),
     })
 }
 

@@ -4,7 +4,9 @@ use jiff::civil::{Date, DateTime};
 use serde::{Deserialize, Serialize};
 
 use super::html::sanitize_description;
-use super::record::{odoo_times, to_odoo_times};
+use super::record::{
+    OdooAttendee, attendee_from_odoo, attendee_to_odoo, odoo_times, to_odoo_times,
+};
 use super::{falsy, naive_utc};
 use crate::error::ModelError;
 use crate::recurrence::exceptions::OccurrenceException;
@@ -44,6 +46,15 @@ pub struct OdooException {
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<Option<String>>,
+    /// Attendees (as on [`super::OdooEvent`]: the organizer left out): absent (`None`) are the
+    /// series' own; present, the occurrence's. The addon sends each listed occurrence's; the
+    /// engine leaves them out when they are the series' (the same addresses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendees: Option<Vec<OdooAttendee>>,
+    /// Minutes of the occurrence's notification alarms (the largest is its reminder): absent
+    /// (`None`) are the series' own; present, the occurrence's (empty for none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_minutes: Option<Vec<u32>>,
 }
 
 /// A field that is present: [`falsy::string`] inside `Some` (a missing field stays `None`).
@@ -80,6 +91,15 @@ impl OdooException {
                 .description
                 .as_ref()
                 .map(|description| description.clone().unwrap_or_default()),
+            attendees: self
+                .attendees
+                .as_ref()
+                .map(|attendees| attendees.iter().map(attendee_from_odoo).collect()),
+            // Graph has one reminder: the largest alarm (the earliest warning), as for a series.
+            reminder_minutes: self
+                .alarm_minutes
+                .as_ref()
+                .map(|minutes| minutes.iter().copied().max()),
         })
     }
 
@@ -102,6 +122,13 @@ impl OdooException {
             description: exception.body_html.as_deref().map(|body| {
                 Some(sanitize_description(body)).filter(|body| !body.trim().is_empty())
             }),
+            attendees: exception
+                .attendees
+                .as_ref()
+                .map(|attendees| attendees.iter().map(attendee_to_odoo).collect()),
+            alarm_minutes: exception
+                .reminder_minutes
+                .map(|minutes| minutes.into_iter().collect()),
         })
     }
 }

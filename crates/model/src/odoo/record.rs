@@ -270,6 +270,25 @@ fn response_to_state(response: ResponseStatus) -> OdooAttendeeState {
     }
 }
 
+/// An Odoo attendee in the model: Odoo has no attendee types, so every one is required.
+pub(super) fn attendee_from_odoo(attendee: &OdooAttendee) -> Attendee {
+    Attendee {
+        name: attendee.name.clone(),
+        email: EmailAddress::parse_optional(attendee.email.as_deref()),
+        kind: AttendeeType::Required,
+        response: state_to_response(attendee.state),
+    }
+}
+
+/// A model attendee as Odoo holds it (its type dropped).
+pub(super) fn attendee_to_odoo(attendee: &Attendee) -> OdooAttendee {
+    OdooAttendee {
+        email: attendee.email.as_ref().map(|e| e.as_str().to_owned()),
+        name: attendee.name.clone(),
+        state: response_to_state(attendee.response),
+    }
+}
+
 impl OdooEvent {
     /// A label for errors: `odoo:<id>`, else the name (clipped, see [`crate::error::clip`]).
     pub fn label(&self) -> String {
@@ -369,16 +388,7 @@ impl OdooEvent {
                 email: EmailAddress::parse_optional(Some(e)),
             }),
             is_organizer: self.is_organizer,
-            attendees: self
-                .attendees
-                .iter()
-                .map(|a| Attendee {
-                    name: a.name.clone(),
-                    email: EmailAddress::parse_optional(a.email.as_deref()),
-                    kind: AttendeeType::Required,
-                    response: state_to_response(a.state),
-                })
-                .collect(),
+            attendees: self.attendees.iter().map(attendee_from_odoo).collect(),
             response,
             privacy: match self.privacy {
                 None | Some(OdooPrivacy::Public) => Privacy::Normal,
@@ -458,15 +468,7 @@ impl OdooEvent {
                 .as_deref()
                 .and_then(safe_link)
                 .map(str::to_owned),
-            attendees: event
-                .attendees
-                .iter()
-                .map(|a| OdooAttendee {
-                    email: a.email.as_ref().map(|e| e.as_str().to_owned()),
-                    name: a.name.clone(),
-                    state: response_to_state(a.response),
-                })
-                .collect(),
+            attendees: event.attendees.iter().map(attendee_to_odoo).collect(),
             organizer_email: event
                 .organizer
                 .as_ref()

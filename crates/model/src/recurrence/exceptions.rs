@@ -1,22 +1,26 @@
 //! Edited occurrences of a series ("exceptions"): one occurrence moved, or given its own title,
-//! location or body, while the rest of the series follows the rule.
+//! location, body, attendees or reminder, while the rest of the series follows the rule.
 //!
 //! An exception is named by the day the rule gives it (its *original* day, in the series' zone),
 //! never by where it is now: that is the one thing Outlook (`originalStart`) and Odoo (the rule's day
 //! the occurrence stands for) can both tell, and it survives any number of moves.
 //!
 //! Each exception carries the occurrence's full content for the fields it can hold on its own
-//! (times, subject, location, body), not a diff against the master: both sides then describe the
-//! same occurrence with the same values, whatever each of them stores as an override. The one
-//! shorthand is the body: `None` stands for the master's, and the canonical form
-//! ([`canonical_exceptions`]) uses it whenever the occurrence's body is the master's in its
-//! normalized form ([`normalize_body`]). So an HTML wrapper or whitespace (Outlook's and Odoo's
-//! renderings of one text) is never an edit, an exception stored before bodies were synced (no
-//! body) reads as having the master's, and the hash of a series whose exceptions have the master's
-//! body is what it was before bodies counted (see `crate::hash`, field 14). An exception that says nothing the rule and the master
-//! do not already say (same times, subject, location and body) is no exception:
-//! [`canonical_exceptions`] drops it, so the semantic hash of a series does not depend on whether
-//! a side remembers an edit that was undone.
+//! (times, subject, location, body, attendees, reminder), not a diff against the master: both
+//! sides then describe the same occurrence with the same values, whatever each of them stores as
+//! an override. The shorthands are the body, the attendees and the reminder: `None` stands for the
+//! master's, and the canonical form ([`canonical_exceptions`]) uses it whenever the occurrence's
+//! value is the master's as compared: a body in its normalized form ([`normalize_body`]), an
+//! attendee list as its set of addresses ([`same_attendees`]: neither names, types nor answers,
+//! which Odoo cannot hold per occurrence or which follow from the series'). So an HTML wrapper or
+//! whitespace (Outlook's and Odoo's renderings of one text) is never an edit, an exception stored
+//! before these fields were synced reads as having the master's, and the hash of a series whose
+//! exceptions have the master's is what it was before they counted (see `crate::hash`, fields 14
+//! to 16). An exception that says nothing the rule and the master do not already say is no
+//! exception: [`canonical_exceptions`] drops it, so the semantic hash of a series does not depend
+//! on whether a side remembers an edit that was undone.
+
+use std::collections::BTreeSet;
 
 use jiff::SignedDuration;
 use jiff::civil::Date;
@@ -24,7 +28,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
-use crate::event::{Event, EventTime};
+use crate::event::{Attendee, Event, EventTime};
 use crate::hash::normalize_body;
 use crate::timezones;
 
@@ -49,12 +53,49 @@ pub struct OccurrenceException {
     /// [`OccurrenceException::body`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_html: Option<String>,
+    /// Attendees when they are not the master's (another set of addresses); `None`: the master's.
+    /// See [`OccurrenceException::attendees`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendees: Option<Vec<Attendee>>,
+    /// Reminder (minutes before start, `Some(None)` for none) when it is not the master's;
+    /// `None`: the master's. See [`OccurrenceException::reminder`].
+    #[serde(
+        default,
+        deserialize_with = "present_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reminder_minutes: Option<Option<u32>>,
+}
+
+/// A field that is present, `null` included, is `Some` (a missing one stays `None`), so that "no
+/// reminder of its own" (`null`) survives a round trip through stored state.
+fn present_option<'de, D>(deserializer: D) -> Result<Option<Option<u32>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<u32>::deserialize(deserializer).map(Some)
+}
+
+/// The key attendees are compared by: the address key, else (no address) the trimmed name, as the
+/// semantic hash names people.
+pub(crate) fn attendee_key(attendee: &Attendee) -> String {
+    match &attendee.email {
+        Some(email) => format!("@{}", email.key()),
+        None => format!("~{}", attendee.name.as_deref().unwrap_or_default().trim()),
+    }
+}
+
+/// Whether two attendee lists invite the same people: the same set of addresses (case-insensitive),
+/// whatever their order, names, types or answers.
+pub fn same_attendees(a: &[Attendee], b: &[Attendee]) -> bool {
+    let keys = |list: &[Attendee]| list.iter().map(attendee_key).collect::<BTreeSet<_>>();
+    keys(a) == keys(b)
 }
 
 impl OccurrenceException {
     /// The occurrence the rule gives `master` on `date`, unedited: the master's wall-clock start
     /// time on that day in the series' zone (a time a DST change skips moves forward, as Outlook
-    /// and Odoo both do), the master's duration, subject, location and body.
+    /// and Odoo both do), the master's duration, subject, location, body, attendees and reminder.
     pub fn regular(master: &Event, date: Date) -> Result<OccurrenceException, ModelError> {
         let (start, end) = regular_times(master, date)?;
         Ok(OccurrenceException {
@@ -64,6 +105,8 @@ impl OccurrenceException {
             subject: master.subject.trim().to_owned(),
             location: normalized_location(master.location.as_deref()),
             body_html: None,
+            attendees: None,
+            reminder_minutes: None,
         })
     }
 
@@ -72,12 +115,25 @@ impl OccurrenceException {
         self.body_html.as_deref().unwrap_or(&master.body_html)
     }
 
+    /// The occurrence's attendees: its own, else `master`'s.
+    pub fn attendees<'a>(&'a self, master: &'a Event) -> &'a [Attendee] {
+        self.attendees.as_deref().unwrap_or(&master.attendees)
+    }
+
+    /// The occurrence's reminder: its own, else `master`'s.
+    pub fn reminder(&self, master: &Event) -> Option<u32> {
+        self.reminder_minutes.unwrap_or(master.reminder_minutes)
+    }
+
     /// The occurrence as an event of its own: the master's content with this occurrence's times,
-    /// subject, location and body, and no recurrence. What a write to that one occurrence compares.
+    /// subject, location, body, attendees and reminder, and no recurrence. What a write to that one
+    /// occurrence compares.
     pub fn as_event(&self, master: &Event) -> Event {
         Event {
             subject: self.subject.clone(),
             body_html: self.body(master).to_owned(),
+            attendees: self.attendees(master).to_vec(),
+            reminder_minutes: self.reminder(master),
             location: self.location.clone(),
             start: self.start,
             end: self.end,
@@ -89,7 +145,8 @@ impl OccurrenceException {
     }
 
     /// This exception in canonical form for `master`: subject trimmed, location trimmed and `None`
-    /// when blank, body `None` when it is the master's in normalized form.
+    /// when blank; body, attendees and reminder `None` when they are the master's as compared
+    /// (attendees of its own sorted by address).
     fn normalized(mut self, master: &Event) -> OccurrenceException {
         self.subject = self.subject.trim().to_owned();
         self.location = normalized_location(self.location.as_deref());
@@ -99,6 +156,14 @@ impl OccurrenceException {
             .is_some_and(|body| normalize_body(body) == normalize_body(&master.body_html))
         {
             self.body_html = None;
+        }
+        match &mut self.attendees {
+            Some(own) if same_attendees(own, &master.attendees) => self.attendees = None,
+            Some(own) => own.sort_by_cached_key(attendee_key),
+            None => {}
+        }
+        if self.reminder_minutes == Some(master.reminder_minutes) {
+            self.reminder_minutes = None;
         }
         self
     }
@@ -171,9 +236,9 @@ pub fn regular_times(master: &Event, date: Date) -> Result<(EventTime, EventTime
     }
 }
 
-/// The model's form of [`Event::exceptions`] for `master`: values normalized (a body that is the
-/// master's in normalized form is `None`), sorted by date, exceptions equal to the regular
-/// occurrence dropped. Two exceptions for one date, or an
+/// The model's form of [`Event::exceptions`] for `master`: values normalized (a body, attendee
+/// list or reminder that is the master's as compared is `None`), sorted by date, exceptions equal
+/// to the regular occurrence dropped. Two exceptions for one date, or an
 /// exception whose times are not of the master's kind or not in order, are errors naming the date.
 pub fn canonical_exceptions(
     master: &Event,

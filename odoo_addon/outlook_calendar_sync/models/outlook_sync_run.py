@@ -255,7 +255,7 @@ class OutlookSyncAccount(models.Model):
 
     def _call_engine(self, local, keeper, dry_run=False, journal=None):
         """``outlook_sync.sync_mailbox`` with this account's settings and state; ``keeper`` follows the tokens and
-        ``journal`` (see ``outlook.sync.sent``) records the writes Outlook confirms."""
+        ``journal`` (see ``outlook.sync.sent``) records the updates about to be sent and what Outlook answers."""
         account = self.sudo()
         config = self.env["outlook.sync.config"]
         graph_config = config._graph_config()

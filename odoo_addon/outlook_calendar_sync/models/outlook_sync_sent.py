@@ -3,10 +3,12 @@
 A worker killed after Outlook accepted a write and before the run stored its state would leave the next run
 planning from the older state: the edit it sent looks unsent, and its echo in Outlook looks like a person's edit
 (a person's deletion in Outlook would then be undone, and the echo could beat a newer Odoo edit). So the engine
-reports each group of writes as Outlook confirms it (``on_sent`` of ``outlook_sync.sync_mailbox``), they are
-committed at once on a cursor of their own, and the next run gets them back (``sent``) until a run's state is
-committed. Runs are numbered per account (``sent_seq``, the last committed one): rows of a run numbered at most
-that are superseded by the stored state.
+reports the updates it is about to send, then each group of writes as Outlook answers it (``on_sent`` of
+``outlook_sync.sync_mailbox``; each entry says ``pending``, ``confirmed`` or ``refused``), they are committed at
+once on a cursor of their own, and the next run gets them back (``sent``) until a run's state is committed. An
+update still pending there was sent without an answer: if Outlook's copy has been deleted since, the engine lets the
+deletion win and the run log says so. Runs are numbered per account (``sent_seq``, the last committed one): rows of
+a run numbered at most that are superseded by the stored state.
 """
 
 import json

@@ -311,6 +311,22 @@ impl Event {
         }
     }
 
+    /// Gives each attendee that `other` also invites (same address, without case) `other`'s type.
+    /// Odoo holds no attendee types: an Odoo edit written over an Outlook event must leave its
+    /// optional attendees and resources as they are, and a newly invited attendee stays required.
+    pub fn keep_attendee_types_of(&mut self, other: &Event) {
+        let kinds: std::collections::HashMap<String, AttendeeType> = other
+            .attendees
+            .iter()
+            .filter_map(|a| Some((a.email.as_ref()?.key(), a.kind)))
+            .collect();
+        for attendee in &mut self.attendees {
+            if let Some(kind) = attendee.email.as_ref().and_then(|e| kinds.get(&e.key())) {
+                attendee.kind = *kind;
+            }
+        }
+    }
+
     /// The zone the event's wall-clock times are meant in: its own, else its recurrence's. Writers show
     /// times in it and a series' first day is the start's date in it.
     pub fn zone_name(&self) -> Option<&str> {

@@ -289,6 +289,12 @@ fn prepare_one(
                     Err(reason) => prepared(failed(reason), Mails::default(), label),
                 };
             }
+            let typed = (!new.attendees.is_empty()).then(|| {
+                let mut typed = new.clone();
+                typed.keep_attendee_types_of(old);
+                typed
+            });
+            let new = typed.as_ref().unwrap_or(new);
             match diff_to_graph_patch(old, new) {
                 // Nothing Outlook shows would change: write nothing (a write may mail everyone).
                 Ok(patch) if patch.is_empty() => {

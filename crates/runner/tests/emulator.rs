@@ -896,6 +896,61 @@ async fn an_outlook_deletion_after_a_refused_or_superseded_edit_loses_to_the_odo
     }
 }
 
+/// Odoo holds no attendee types: an Odoo edit written over an Outlook meeting leaves its optional
+/// attendee optional, and an attendee Odoo adds is required.
+#[tokio::test]
+async fn an_odoo_edit_keeps_outlook_attendee_types() {
+    let env = Env::new().await;
+    let mut odoo = Odoo::default();
+    synced_pair(&env, &mut odoo).await;
+    let mut meeting = graph_event("Review", "2026-06-16T09:00:00", "2026-06-16T10:00:00");
+    meeting["attendees"] = json!([
+        {"emailAddress": {"address": "Bob@Fabrikam.com"}, "type": "optional"},
+        {"emailAddress": {"address": GUEST}, "type": "required"},
+    ]);
+    let [remote] = env.seed(vec![meeting]).await.try_into().unwrap();
+    odoo.sync(&env, &options()).await;
+    let local = linked_local(&odoo, &remote).unwrap();
+
+    let record = odoo.records.get_mut(&local).unwrap();
+    record.name = Some("Review, renamed".into());
+    record.attendees.push(
+        serde_json::from_value(json!({"email": "dana@fabrikam.com", "state": "needsAction"}))
+            .unwrap(),
+    );
+    let output = odoo.sync(&env, &options()).await;
+    assert_eq!(output.report.remote.updated, 1, "{:?}", output.report);
+    let copy = env
+        .outlook()
+        .await
+        .into_iter()
+        .find(|e| e["id"] == remote.as_str())
+        .unwrap();
+    assert_eq!(copy["subject"], "Review, renamed");
+    let kind = |address: &str| {
+        copy["attendees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| {
+                a["emailAddress"]["address"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(address)
+            })
+            .map(|a| a["type"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        kind("bob@fabrikam.com").as_deref(),
+        Some("optional"),
+        "{copy}"
+    );
+    assert_eq!(kind(GUEST).as_deref(), Some("required"));
+    assert_eq!(kind("dana@fabrikam.com").as_deref(), Some("required"));
+    odoo.sync(&env, &options()).await;
+    assert_next_run_idle(&env, &mut odoo).await;
+}
+
 /// The echo of a killed run's edit is not a person's edit: a newer Odoo edit is sent over it
 /// (with Odoo's records undated, "latest edit" would otherwise let Outlook's echo win and lose
 /// the newer edit), and no conflict is reported.

@@ -82,7 +82,10 @@
 //!   and an answer given in Odoo is sent. With two candidates on either side (two "Weekly 1:1" from
 //!   one organizer), nothing is linked that way: the copy is imported as an Odoo event of its own
 //!   and the waiting ones keep waiting (a duplicate a person can delete, rather than one meeting
-//!   overwritten with another).
+//!   overwritten with another). A waiting event linked by `iCalUId` or by subject, start, end and
+//!   organizer to a copy that differs from it goes the same way, never through the conflict
+//!   policy (which could let the copy overwrite an answer given in Odoo). An event renamed in Odoo
+//!   while it waited has nothing left to pair on: its copy is imported as an event of its own.
 //! - **The owner's answer is a response.** A changed `own_state` (accepted, declined, tentative)
 //!   is sent as `POST /me/events/{id}/accept` (`decline`, `tentativelyAccept`) with
 //!   `sendResponse: true`, in the run's `$batch`; Outlook mails the organizer one `response`

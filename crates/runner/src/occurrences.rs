@@ -20,7 +20,7 @@ use jiff::tz::TimeZone;
 use outlook_engine::{Outcome, WrittenItem};
 use outlook_graph::{BatchRequest, GraphClient, GraphError, MAX_BATCH_SIZE, Method};
 use outlook_model::graph::{diff_to_graph_patch, event_from_graph};
-use outlook_model::recurrence::exceptions::{original_date, same_attendees};
+use outlook_model::recurrence::exceptions::original_date;
 use outlook_model::{Event, EventTime, OccurrenceException};
 use serde_json::{Map, Value};
 
@@ -227,11 +227,9 @@ fn plan_edits(kept: &[OccurrenceException], new: &Event) -> Result<Vec<Exception
         }
         let old_event = before.as_event(new);
         let mut new_event = after.as_event(new);
-        // The same people: Outlook's types and names stand (Odoo holds neither per attendee), so
-        // that only a change of who is invited writes the attendees.
-        if same_attendees(&old_event.attendees, &new_event.attendees) {
-            new_event.attendees.clone_from(&old_event.attendees);
-        }
+        // Odoo holds no attendee types: Outlook's stand, so that only a change of who is invited
+        // writes the attendees (as for a whole event, see `push`).
+        new_event.keep_attendee_types_of(&old_event);
         let patch = diff_to_graph_patch(&old_event, &new_event)
             .map_err(|e| format!("the occurrence of {date}: {e}"))?;
         if !patch.is_empty() {

@@ -123,12 +123,7 @@ pub fn apply_results(plan: &Plan, reports: &[OpReport]) -> Result<Applied, Apply
     for (index, (op, outcome)) in plan.remote_ops.iter().zip(&remote).enumerate() {
         let op_ref = OpRef::Remote(index);
         let basis = &plan.remote_basis[index];
-        let target = match op {
-            RemoteOp::Create { .. } => Target::Create,
-            RemoteOp::Update { remote_id, .. } => Target::Update(remote_id),
-            RemoteOp::Delete { .. } => Target::Delete,
-        };
-        match settle(op_ref, target, basis, *outcome)? {
+        match settle(op_ref, Target::of(op), basis, *outcome)? {
             Settled::Written(written, source) => {
                 applied.updates.push(remote_put(written, source, basis));
             }
@@ -217,6 +212,16 @@ enum Target<'p> {
     Delete,
 }
 
+impl<'p> Target<'p> {
+    fn of(op: &'p RemoteOp) -> Self {
+        match op {
+            RemoteOp::Create { .. } => Target::Create,
+            RemoteOp::Update { remote_id, .. } => Target::Update(remote_id),
+            RemoteOp::Delete { .. } => Target::Delete,
+        }
+    }
+}
+
 enum Settled<'p> {
     Written(&'p WrittenItem, &'p Source),
     Deleted(StatusKey),
@@ -285,15 +290,12 @@ pub fn remote_written(
         .get(index)
         .zip(plan.remote_basis.get(index))
         .ok_or(ApplyError::UnknownOp { op: op_ref })?;
-    let target = match op {
-        RemoteOp::Create { .. } => Target::Create,
-        RemoteOp::Update { remote_id, .. } => Target::Update(remote_id),
-        RemoteOp::Delete { .. } => Target::Delete,
-    };
-    Ok(match settle(op_ref, target, basis, Some(outcome))? {
-        Settled::Written(written, source) => Some(remote_put(written, source, basis)),
-        Settled::Deleted(_) | Settled::NotDone(_) => None,
-    })
+    Ok(
+        match settle(op_ref, Target::of(op), basis, Some(outcome))? {
+            Settled::Written(written, source) => Some(remote_put(written, source, basis)),
+            Settled::Deleted(_) | Settled::NotDone(_) => None,
+        },
+    )
 }
 
 /// What a remote update is about to store, as far as it is known before Outlook answers: the pair

@@ -83,12 +83,9 @@ pub fn semantic_hash(event: &Event) -> [u8; 32] {
         .attendees
         .iter()
         .map(|a| {
-            let who = match &a.email {
-                Some(e) => format!("@{}", e.key()),
-                None => format!("~{}", a.name.as_deref().unwrap_or_default().trim()),
-            };
             format!(
-                "{who}\u{1f}{}\u{1f}{}",
+                "{}\u{1f}{}\u{1f}{}",
+                attendee_key(a),
                 a.kind.graph_name(),
                 a.response.graph_name()
             )

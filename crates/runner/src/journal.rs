@@ -26,7 +26,7 @@
 //! ([`unanswered_before_deletion`]). A write whose answer was lost has, in practice, almost
 //! always reached Outlook; the other reading would re-create an event a person deleted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use outlook_engine::{
     LocalOp, Plan, RemoteOp, Status, StatusKey, StatusUpdate, remote_intended, remote_written,
@@ -133,7 +133,7 @@ pub(crate) fn unanswered_before_deletion(
     deleted: &[String],
 ) -> Vec<StatusKey> {
     // The last entry of each Odoo event says how its latest write ended.
-    let mut last: std::collections::HashMap<&str, &SentWrite> = std::collections::HashMap::new();
+    let mut last: HashMap<&str, &SentWrite> = HashMap::new();
     for write in sent {
         last.insert(&write.link.status.local_id, write);
     }

@@ -76,8 +76,8 @@ where
     Option::<u32>::deserialize(deserializer).map(Some)
 }
 
-/// The key attendees are compared by: the address key, else (no address) the trimmed name, as the
-/// semantic hash names people.
+/// The key people are named by (in the semantic hash, and when attendee lists are compared): the
+/// address key, else (no address) the trimmed name.
 pub(crate) fn attendee_key(attendee: &Attendee) -> String {
     match &attendee.email {
         Some(email) => format!("@{}", email.key()),

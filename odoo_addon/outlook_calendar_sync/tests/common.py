@@ -120,6 +120,12 @@ class EmulatorCase(OutlookSyncCase):
     def emulator_account(self, user):
         return connect_with_emulator(self.env, self.emulator, user)
 
+    def sync(self):
+        """A run of the test's ``self.account``, which must succeed."""
+        log = self.account._run_sync()
+        self.assertEqual(log.status, "success", log.message)
+        return log
+
     def outlook_client(self, mailbox):
         """A Graph client for ``mailbox``, for a test to act as that person in Outlook."""
         return outlook_sync.GraphClient(
@@ -149,11 +155,6 @@ class SeriesCase(GuestsCase):
         self.start = (datetime.now() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
         self.days = [(self.start + timedelta(days=n)).date() for n in range(4)]
         self.account = self.emulator_account(self.user_a)
-
-    def sync(self):
-        log = self.account._run_sync()
-        self.assertEqual(log.status, "success", log.message)
-        return log
 
     def assert_idle(self):
         self.emulator.clear_requests()

@@ -89,11 +89,6 @@ class TestFaultCases(EmulatorCase):
         self.event(self.user_a, name="Anchor")
         self.assertEqual(self.account._run_sync().status, "success")
 
-    def sync(self):
-        log = self.account._run_sync()
-        self.assertEqual(log.status, "success", log.message)
-        return log
-
     def copies(self):
         return [event for event in self.emulator.events("alice@example.com") if not event.get("isCancelled")]
 

@@ -194,11 +194,6 @@ class TestResetThenSync(EmulatorCase):
         self.assertEqual(self.odoo_subjects(), ["Kick-off", "Made in Outlook", "Weekly"])
         self.emulator.clear_outbox()
 
-    def sync(self):
-        log = self.account._run_sync()
-        self.assertEqual(log.status, "success", log.message)
-        return log
-
     def reset_and_reconnect(self, delete_policy, sync_policy):
         wizard = (
             self.env["outlook.sync.reset.wizard"]

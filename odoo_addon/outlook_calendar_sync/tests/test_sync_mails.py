@@ -18,11 +18,6 @@ class TestSyncMails(GuestsCase):
         self.assertEqual(first.status, "success", first.message)
         self.emulator.clear_outbox()
 
-    def sync(self):
-        log = self.account._run_sync()
-        self.assertEqual(log.status, "success", log.message)
-        return log
-
     def mails(self, kind=None):
         """(kind, recipient) of every mail Outlook sent since the last call."""
         mails = [(mail["kind"], mail["to"].lower()) for mail in self.emulator.outbox()]

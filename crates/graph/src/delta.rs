@@ -1,6 +1,8 @@
 //! calendarView delta: the primary calendar's expanded events (singles, occurrences, exceptions)
 //! that changed since the last round.
 
+use std::collections::HashSet;
+
 use http::Method;
 use serde_json::Value;
 
@@ -79,6 +81,7 @@ impl GraphClient {
         });
         let mut items = Vec::new();
         let mut pages = 0;
+        let mut progress = Progress::default();
         while let Some(url) = next.take() {
             pages += 1;
             let context = format!("delta page {pages}");
@@ -101,6 +104,16 @@ impl GraphClient {
                 }
             };
             let (page_items, link) = parse_page(&page, &context)?;
+            if matches!(link, PageLink::Next(_)) && !progress.advances(&page_items) {
+                return Err(GraphError::Payload {
+                    context,
+                    detail: format!(
+                        "Outlook sent {STALE_PAGES} pages in a row with nothing new and still no \
+                         deltaLink (a known Microsoft Graph fault with large recurring series); \
+                         the round was stopped and nothing was changed, the next run starts it again"
+                    ),
+                });
+            }
             items.extend(page_items);
             match link {
                 PageLink::Next(link) => next = Some(self.own_link(&link, &context)?),
@@ -120,6 +133,42 @@ impl GraphClient {
             context: "delta".to_owned(),
             detail: "paging ended without a deltaLink".to_owned(),
         })
+    }
+}
+
+/// Pages in a row that bring nothing new before a round is taken for a loop. Graph can loop
+/// on calendarView delta, handing out a new nextLink with the same page again and again
+/// (msgraph-sdk-dotnet#3070, #3082, open in 2026). Following it to [`MAX_PAGES`] would spend a
+/// whole throttling budget of the mailbox and hold every replayed page in memory.
+const STALE_PAGES: u32 = 10;
+
+/// Whether a round still moves: a page moves it when it holds a change not seen earlier in the
+/// round. Legitimate replays and empty pages happen, but not [`STALE_PAGES`] in a row.
+#[derive(Default)]
+struct Progress {
+    seen: HashSet<(String, Option<String>)>,
+    stale: u32,
+}
+
+impl Progress {
+    /// Records a page; false once [`STALE_PAGES`] pages in a row brought nothing new.
+    fn advances(&mut self, page: &[DeltaItem]) -> bool {
+        let mut fresh = false;
+        for item in page {
+            let key = match item {
+                DeltaItem::Removed { id } => (id.clone(), None),
+                DeltaItem::Upsert(json) => {
+                    let version = ["changeKey", "@odata.etag", "lastModifiedDateTime"]
+                        .iter()
+                        .find_map(|key| json.get(*key).and_then(Value::as_str));
+                    let id = json.get("id").and_then(Value::as_str).unwrap_or_default();
+                    (id.to_owned(), Some(version.unwrap_or_default().to_owned()))
+                }
+            };
+            fresh |= self.seen.insert(key);
+        }
+        self.stale = if fresh { 0 } else { self.stale + 1 };
+        self.stale < STALE_PAGES
     }
 }
 
@@ -247,6 +296,34 @@ mod tests {
         );
         let err = parse_page(&json!({"values": []}), "delta page 1").unwrap_err();
         assert!(err.to_string().contains("`value`"), "{err}");
+    }
+
+    #[test]
+    fn a_round_stops_after_ten_pages_in_a_row_with_nothing_new() {
+        let upsert =
+            |id: &str, change: &str| DeltaItem::Upsert(json!({"id": id, "changeKey": change}));
+        let removed = || DeltaItem::Removed { id: "a".into() };
+        let mut progress = Progress::default();
+        assert!(progress.advances(&[upsert("a", "1")]));
+        // Empty pages and replays count alike; nine in a row are tolerated.
+        for page in 1..STALE_PAGES {
+            let items = if page % 2 == 0 {
+                vec![]
+            } else {
+                vec![upsert("a", "1")]
+            };
+            assert!(progress.advances(&items), "page {page}");
+        }
+        // A new version of a seen event is a change, and so is its removal.
+        assert!(progress.advances(&[upsert("a", "2")]));
+        assert!(progress.advances(&[removed()]));
+        for _ in 1..STALE_PAGES {
+            assert!(progress.advances(&[removed()]));
+        }
+        assert!(
+            !progress.advances(&[]),
+            "the tenth page in a row with nothing new"
+        );
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //!   and once on a 401), `Prefer: IdType="ImmutableId"`, the configured time zone and body type, and
 //!   a `client-request-id`. At most `max_in_flight` requests execute at once, a 429 pauses the whole
 //!   mailbox for its `Retry-After`, and transient failures are retried within a bounded budget.
-//! - Calendar operations: calendarView delta paging, events CRUD and responses, idempotent creates
-//!   through `transactionId`, `$batch` with per-item retries, and change-notification
-//!   subscriptions.
+//! - Calendar operations: calendarView delta paging (stopped when Graph loops on the same page),
+//!   events CRUD and responses, idempotent creates through `transactionId`, `$batch` with per-item
+//!   retries, and change-notification subscriptions.
 //!
 //! Logging goes through the `log` crate under `outlook_sync::graph::*`; tokens, codes, secrets and
 //! the token endpoint's parameters never appear in logs, errors or `Debug` output.

@@ -108,6 +108,8 @@ async fn handle(
 struct Setup {
     fake: Arc<Fake>,
     client: GraphClient,
+    /// The fake server's base URL, for links the client takes as its own.
+    base: String,
 }
 
 async fn setup(options: ClientOptions, token_valid_for: i64) -> Setup {
@@ -142,7 +144,7 @@ async fn setup(options: ClientOptions, token_valid_for: i64) -> Setup {
         scope: None,
     };
     let client = GraphClient::new(http, endpoints, Some(oauth), tokens, options);
-    Setup { fake, client }
+    Setup { fake, client, base }
 }
 
 fn fast() -> ClientOptions {
@@ -443,6 +445,44 @@ async fn foreign_next_links_are_refused() {
             .iter()
             .any(|v| v == "odata.maxpagesize=100")
     );
+}
+
+/// Graph's delta can hand out a new nextLink with the same page for ever (msgraph-sdk-dotnet#3082):
+/// the round stops after ten such pages instead of spending the mailbox's budget.
+#[tokio::test]
+async fn a_delta_round_that_replays_the_same_page_stops() {
+    let s = setup(fast(), 3600).await;
+    let base = s.base.clone();
+    let page = |skip: u32, ids: &[&str]| {
+        let value: Vec<_> = ids
+            .iter()
+            .map(|id| json!({"id": id, "changeKey": "ck1", "subject": "Daily"}))
+            .collect();
+        json!({"value": value,
+               "@odata.nextLink": format!("{base}/v1.0/me/calendarView/delta?$skiptoken=t{skip}")})
+        .to_string()
+    };
+    let json_type = || vec![("content-type", "application/json".to_owned())];
+    script(&s.fake, 200, json_type(), &page(0, &["a", "b"]));
+    // One legitimate replay, then new content: the round goes on.
+    script(&s.fake, 200, json_type(), &page(1, &["a", "b"]));
+    script(&s.fake, 200, json_type(), &page(2, &["c"]));
+    for skip in 3..40 {
+        script(&s.fake, 200, json_type(), &page(skip, &["b", "c"]));
+    }
+    let start: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let end: jiff::Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
+    let err = s
+        .client
+        .delta(outlook_graph::DeltaStart::Window { start, end })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, GraphError::Payload { context, detail }
+            if context == "delta page 13" && detail.contains("10 pages in a row with nothing new")),
+        "{err:?}"
+    );
+    assert_eq!(graph_calls(&s.fake).len(), 13);
 }
 
 #[tokio::test]

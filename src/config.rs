@@ -42,7 +42,7 @@ pub struct PyGraphConfig {
 impl PyGraphConfig {
     #[new]
     #[pyo3(signature = (client_id, client_secret=None, redirect_uri=None, *,
-        login_url=None, tenant=None, graph_url=None, timeout=60.0, max_in_flight=4, page_size=100,
+        login_url=None, tenant=None, graph_url=None, timeout=60.0, max_in_flight=4, page_size=200,
         max_total_wait=300.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(

@@ -54,7 +54,7 @@ class GraphConfig:
         graph_url: str | None = None,
         timeout: float = 60.0,
         max_in_flight: int = 4,
-        page_size: int = 100,
+        page_size: int = 200,
         max_total_wait: float = 300.0,
     ) -> GraphConfig: ...
 

@@ -13,6 +13,11 @@ use crate::prefer::Prefs;
 use crate::render::{self, RenderOptions};
 use crate::server::Emulator;
 use crate::store::{FaultKind, World};
+
+/// The largest delta page: a larger `odata.maxpagesize` is capped. Microsoft documents no maximum
+/// for calendarView delta; for Outlook-item deltas (contacts) it says 200, and that the cap applies
+/// silently (learn.microsoft.com/en-us/answers/a/2052165, 2025).
+const DELTA_MAX_PAGE_SIZE: usize = 200;
 use crate::subscriptions::SubscriptionRoute;
 use crate::timezones;
 use crate::views::{self, DeltaCall};
@@ -669,10 +674,10 @@ fn execute(
             let page_size = prefs
                 .max_page_size
                 .unwrap_or(world.config.delta_page_size_default)
-                .max(1);
+                .clamp(1, DELTA_MAX_PAGE_SIZE);
             applied.push("odata.track-changes".to_owned());
-            if let Some(n) = prefs.max_page_size {
-                applied.push(format!("odata.maxpagesize={n}"));
+            if prefs.max_page_size.is_some() {
+                applied.push(format!("odata.maxpagesize={page_size}"));
             }
             let mb = world
                 .mailboxes

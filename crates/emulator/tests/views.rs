@@ -191,6 +191,34 @@ async fn calendar_view_rejects_long_windows_and_needs_both_bounds() {
 }
 
 #[tokio::test]
+async fn delta_pages_are_capped_at_200_items() {
+    let env = Env::new();
+    let token = env.token("a@contoso.com").await;
+    let mut s = meeting("daily", &[]);
+    s["recurrence"] = json!({"pattern": {"type": "daily", "interval": 1}, "range": {"type": "numbered", "startDate": "2030-03-04", "numberOfOccurrences": 250}});
+    env.create(&token, s).await;
+    let first = env.url("/v1.0/me/calendarView/delta?startDateTime=2030-03-01T00:00:00Z&endDateTime=2031-03-01T00:00:00Z");
+    let response = env
+        .http
+        .get(&first)
+        .bearer_auth(&token)
+        .header("Prefer", "odata.maxpagesize=500")
+        .send()
+        .await
+        .unwrap();
+    let applied = response.headers()["preference-applied"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(applied.contains("odata.maxpagesize=200"), "{applied}");
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(page["value"].as_array().unwrap().len(), 200);
+    let next = page["@odata.nextLink"].as_str().unwrap().to_owned();
+    let (rest, _) = all_pages(&env, &token, next, Some("odata.maxpagesize=500")).await;
+    assert_eq!(rest.len(), 50);
+}
+
+#[tokio::test]
 async fn delta_pages_then_reports_only_changes_and_removals() {
     let env = Env::new();
     let token = env.token("a@contoso.com").await;

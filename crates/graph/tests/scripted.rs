@@ -443,7 +443,7 @@ async fn foreign_next_links_are_refused() {
             .headers
             .get_all("prefer")
             .iter()
-            .any(|v| v == "odata.maxpagesize=100")
+            .any(|v| v == "odata.maxpagesize=200")
     );
 }
 

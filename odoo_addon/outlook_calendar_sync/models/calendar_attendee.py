@@ -1,5 +1,7 @@
 from odoo import models
 
+from .calendar_event import SYNCED_ORGANIZERS_CONTEXT_KEY
+
 
 class CalendarAttendee(models.Model):
     _inherit = "calendar.attendee"
@@ -16,4 +18,7 @@ class CalendarAttendee(models.Model):
         # makes it send nothing anyway: creating thousands of events in a sync paid one query per event for it.
         if self.env.context.get("no_mail_to_attendees"):
             return False
-        return super()._send_mail_to_attendees(mail_template, force_send=force_send)
+        # Odoo then asks each event whether its organizer's Outlook mails instead: one lookup for all of them.
+        synced = self.event_id._outlook_synced_organizers()
+        attendees = self.with_context(**{SYNCED_ORGANIZERS_CONTEXT_KEY: synced})
+        return super(CalendarAttendee, attendees)._send_mail_to_attendees(mail_template, force_send=force_send)

@@ -41,6 +41,10 @@ SYNCED_FIELDS = frozenset(
 APPLYING_CONTEXT_KEY = "outlook_sync_applying"
 # An account id whose Outlook copies must survive the deletion of their Odoo events (Reset Account).
 KEEP_REMOTE_CONTEXT_KEY = "outlook_sync_keep_remote_account"
+# Set inside `create`: the occurrences and writes Odoo makes while creating events are marked once, after it.
+CREATING_CONTEXT_KEY = "outlook_sync_creating"
+# Organizers (user ids) whose Outlook connection mails their attendees, looked up once for a batch of mails.
+SYNCED_ORGANIZERS_CONTEXT_KEY = "outlook_sync_synced_organizers"
 
 
 class CalendarEvent(models.Model):
@@ -64,7 +68,7 @@ class CalendarEvent(models.Model):
 
     def _outlook_mark_dirty(self):
         """Flag these events' links as changed (creating links for new events) and queue a run soon after."""
-        if self.env.context.get(APPLYING_CONTEXT_KEY) or not self:
+        if self.env.context.get(APPLYING_CONTEXT_KEY) or self.env.context.get(CREATING_CONTEXT_KEY) or not self:
             return
         # A series is one item in Outlook: any change to one of its events is a change to its base event.
         events = series_base(self.sudo().with_context(active_test=False))
@@ -89,17 +93,28 @@ class CalendarEvent(models.Model):
         Odoo sending its own as well would be every attendee's second mail. A connection waiting for a reconnect
         still counts: its changes are queued and Outlook mails when they reach it."""
         organizer = self.user_id
-        if organizer and (
-            self.env["outlook.sync.account"]
-            .sudo()
-            .search_count([("user_id", "=", organizer.id), ("state", "in", TRACKING_STATES)], limit=1)
-        ):
+        synced = self.env.context.get(SYNCED_ORGANIZERS_CONTEXT_KEY)
+        if synced is None:
+            synced = self._outlook_synced_organizers()
+        if organizer.id in synced:
             return True
         return super()._skip_send_mail_status_update()
 
+    def _outlook_synced_organizers(self):
+        """The ids of these events' organizers whose Outlook connection is tracking (and so mails their attendees)."""
+        accounts = (
+            self.env["outlook.sync.account"]
+            .sudo()
+            .search([("user_id", "in", self.user_id.ids), ("state", "in", TRACKING_STATES)])
+        )
+        # A tuple: a context value may be serialized.
+        return tuple(accounts.user_id.ids)
+
     @api.model_create_multi
     def create(self, vals_list):
-        events = super().create(vals_list)
+        # A new series' occurrences, and Odoo's own writes while it builds them, belong to events marked below.
+        creating = self.with_context(**{CREATING_CONTEXT_KEY: True})
+        events = super(CalendarEvent, creating).create(vals_list).with_env(self.env)
         events._outlook_mark_dirty()
         return events
 

@@ -416,18 +416,22 @@ async fn a_busy_token_endpoint_is_retried_after_retry_after() {
     assert_eq!(s.client.tokens().refresh_token.unwrap().expose(), "rt-1");
 }
 
+/// A delta round over January 2026 that the script makes fail.
+async fn failed_window_delta(s: &Setup) -> GraphError {
+    let start: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let end: jiff::Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
+    s.client
+        .delta(outlook_graph::DeltaStart::Window { start, end })
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn foreign_next_links_are_refused() {
     let s = setup(fast(), 3600).await;
     script(&s.fake, 200, vec![("content-type", "application/json".into())],
         &json!({"value": [], "@odata.nextLink": "https://evil.example/v1.0/me/calendarView/delta?$skiptoken=x"}).to_string());
-    let start: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-    let end: jiff::Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
-    let err = s
-        .client
-        .delta(outlook_graph::DeltaStart::Window { start, end })
-        .await
-        .unwrap_err();
+    let err = failed_window_delta(&s).await;
     assert!(
         matches!(&err, GraphError::Payload { context, detail } if context == "delta page 1" && detail.contains("https://evil.example")),
         "{err:?}"
@@ -470,13 +474,7 @@ async fn a_delta_round_that_replays_the_same_page_stops() {
     for skip in 3..40 {
         script(&s.fake, 200, json_type(), &page(skip, &["b", "c"]));
     }
-    let start: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-    let end: jiff::Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
-    let err = s
-        .client
-        .delta(outlook_graph::DeltaStart::Window { start, end })
-        .await
-        .unwrap_err();
+    let err = failed_window_delta(&s).await;
     assert!(
         matches!(&err, GraphError::Payload { context, detail }
             if context == "delta page 13" && detail.contains("10 pages in a row with nothing new")),

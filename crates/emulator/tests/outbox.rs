@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Env, meeting};
+use common::{Env, json_of, meeting};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -54,11 +54,7 @@ async fn each_organiser_write_mails_exactly_what_outlook_would() {
     };
 
     // Personal fields mail no one.
-    env.http
-        .delete(env.url("/_emulator/outbox"))
-        .send()
-        .await
-        .unwrap();
+    env.clear_outbox().await;
     patch(json!({"categories": ["Red"], "showAs": "free", "isReminderOn": false}))
         .await
         .unwrap();
@@ -72,11 +68,7 @@ async fn each_organiser_write_mails_exactly_what_outlook_would() {
     );
 
     // Only attendees changed: invitation to the added, cancellation to the removed, nothing to the rest.
-    env.http
-        .delete(env.url("/_emulator/outbox"))
-        .send()
-        .await
-        .unwrap();
+    env.clear_outbox().await;
     patch(json!({"attendees": [{"emailAddress": {"address": "b@x.com"}}, {"emailAddress": {"address": "d@x.com"}}]})).await.unwrap();
     assert_eq!(
         kinds(&env.outbox().await),
@@ -87,11 +79,7 @@ async fn each_organiser_write_mails_exactly_what_outlook_would() {
     );
 
     // Delete: a cancellation to each attendee.
-    env.http
-        .delete(env.url("/_emulator/outbox"))
-        .send()
-        .await
-        .unwrap();
+    env.clear_outbox().await;
     env.graph(Method::DELETE, &token, &format!("/me/events/{id}"))
         .send()
         .await
@@ -114,11 +102,7 @@ async fn occurrence_edits_and_cancel_action_mail_per_occurrence() {
     let mut ev = meeting("Series", &["b@x.com"]);
     ev["recurrence"] = json!({"pattern": {"type": "daily", "interval": 1}, "range": {"type": "numbered", "startDate": "2030-03-04", "numberOfOccurrences": 3}});
     let master = env.create(&token, ev).await;
-    env.http
-        .delete(env.url("/_emulator/outbox"))
-        .send()
-        .await
-        .unwrap();
+    env.clear_outbox().await;
     let path = format!(
         "/me/events/{}/instances?startDateTime=2030-03-01T00:00:00Z&endDateTime=2030-04-01T00:00:00Z",
         master["id"].as_str().unwrap()
@@ -184,14 +168,7 @@ async fn occurrence_attendee_edits_mail_only_the_added_and_removed_for_that_occu
         let path = format!(
             "/me/events/{master_id}/instances?startDateTime=2030-03-01T00:00:00Z&endDateTime=2030-04-01T00:00:00Z"
         );
-        let page: Value = env
-            .graph(Method::GET, &token, &path)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, page) = json_of(env.graph(Method::GET, &token, &path).send().await.unwrap()).await;
         let mut list = page["value"].as_array().unwrap().clone();
         list.sort_by_key(|o| o["originalStart"].as_str().unwrap().to_owned());
         list
@@ -207,11 +184,7 @@ async fn occurrence_attendee_edits_mail_only_the_added_and_removed_for_that_occu
         out
     };
     let second = instances().await[1]["id"].as_str().unwrap().to_owned();
-    env.http
-        .delete(env.url("/_emulator/outbox"))
-        .send()
-        .await
-        .unwrap();
+    env.clear_outbox().await;
 
     // C off, D on, that occurrence only: a cancellation to C and an invitation to D, each of
     // that occurrence; nothing to B.
@@ -255,11 +228,7 @@ async fn occurrence_attendee_edits_mail_only_the_added_and_removed_for_that_occu
     assert_eq!(addresses(&master), ["b@x.com", "c@x.com"]);
 
     // Its own reminder: personal, no mail; the other occurrences keep the series'.
-    env.http
-        .delete(env.url("/_emulator/outbox"))
-        .send()
-        .await
-        .unwrap();
+    env.clear_outbox().await;
     env.graph(Method::PATCH, &token, &format!("/me/events/{second}"))
         .json(&json!({"isReminderOn": true, "reminderMinutesBeforeStart": 45}))
         .send()
@@ -311,11 +280,7 @@ async fn hosted_attendees_get_copies_and_their_responses_reach_the_organiser() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
-    env.http
-        .delete(env.url("/_emulator/outbox"))
-        .send()
-        .await
-        .unwrap();
+    env.clear_outbox().await;
     let resp = env
         .graph(Method::POST, &att, &format!("/me/events/{copy_id}/accept"))
         .json(&json!({"Comment": "ok", "SendResponse": true}))
@@ -354,11 +319,7 @@ async fn hosted_attendees_get_copies_and_their_responses_reach_the_organiser() {
     assert_eq!(mine["responseStatus"]["response"], "accepted");
 
     // A decline without a response mails nobody; an attendee's own edits mail nobody.
-    env.http
-        .delete(env.url("/_emulator/outbox"))
-        .send()
-        .await
-        .unwrap();
+    env.clear_outbox().await;
     env.graph(Method::POST, &att, &format!("/me/events/{copy_id}/decline"))
         .json(&json!({"sendResponse": false}))
         .send()
@@ -451,11 +412,7 @@ async fn proposals_need_a_response_and_an_event_that_allows_them() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
-    env.http
-        .delete(env.url("/_emulator/outbox"))
-        .send()
-        .await
-        .unwrap();
+    env.clear_outbox().await;
     let resp = env
         .graph(
             Method::POST,

@@ -526,6 +526,22 @@ fn duplicate_match_keys_pair_up_in_listing_order() {
 }
 
 /// A local item waiting for its copy, with the awaited key `k`.
+/// The plan writes the awaited item L1 over its copy R1 (the caller merges them), and nothing else.
+fn assert_merged(p: &outlook_engine::Plan, policy: ConflictPolicy) {
+    assert_eq!(
+        p.remote_ops(),
+        [RemoteOp::Update {
+            local_id: "L1".into(),
+            remote_id: "R1".into()
+        }],
+        "{policy:?}"
+    );
+    assert!(
+        p.local_ops().is_empty() && p.conflicts().is_empty(),
+        "{p:?}"
+    );
+}
+
 fn awaiting(id: &str, hash: &str, k: &str) -> outlook_engine::LocalItem {
     let mut item = local(id, hash, 1);
     item.awaited_key = Some(k.into());
@@ -557,18 +573,7 @@ fn the_one_awaited_item_and_the_one_copy_with_its_key_are_linked_for_the_caller_
         )
         .unwrap();
         // Neither side is created; whatever the policy, the caller merges (no conflict).
-        assert_eq!(
-            p.remote_ops(),
-            [RemoteOp::Update {
-                local_id: "L1".into(),
-                remote_id: "R1".into()
-            }],
-            "{policy:?}"
-        );
-        assert!(
-            p.local_ops().is_empty() && p.conflicts().is_empty(),
-            "{p:?}"
-        );
+        assert_merged(&p, policy);
         // Written (merged), the pair is linked like any other, with Graph's iCalUId.
         let written = Outcome::Written(WrittenItem {
             id: "R1".into(),
@@ -621,18 +626,7 @@ fn an_awaited_item_paired_by_its_match_key_with_a_differing_copy_is_merged_not_a
         let mut copy = awaited_copy("R1", "organizer's", "k");
         copy.match_key = Some("m".into());
         let p = plan(&[], &full(vec![local]), &full(vec![copy]), &config).unwrap();
-        assert_eq!(
-            p.remote_ops(),
-            [RemoteOp::Update {
-                local_id: "L1".into(),
-                remote_id: "R1".into()
-            }],
-            "{policy:?}"
-        );
-        assert!(
-            p.local_ops().is_empty() && p.conflicts().is_empty(),
-            "{p:?}"
-        );
+        assert_merged(&p, policy);
     }
 }
 

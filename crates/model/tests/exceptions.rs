@@ -6,7 +6,7 @@
 use jiff::civil::date;
 use outlook_model::graph::{diff_to_graph_patch, event_from_graph};
 use outlook_model::odoo::OdooEvent;
-use outlook_model::{EventTime, OccurrenceException, semantic_hash, semantic_hash_hex};
+use outlook_model::{Event, EventTime, OccurrenceException, semantic_hash, semantic_hash_hex};
 use serde_json::{Value, json};
 
 /// A daily series at 09:00 in Paris (07:00 UTC in June) with its third occurrence moved to 14:00
@@ -338,6 +338,13 @@ fn graph_attendee(address: &str) -> Value {
 /// occurrence too (each one's own list, the master's where it was not changed). The moved
 /// occurrence repeats the master's, in other letter case, order and answers; a fourth occurrence
 /// has `fourth` as its own attendees and `fourth_reminder` (`isReminderOn`, minutes).
+/// [`series_with_attendees_json`], read.
+fn series_with_attendees(fourth: &[&str], fourth_reminder: (bool, u32)) -> Event {
+    event_from_graph(&series_with_attendees_json(fourth, fourth_reminder))
+        .unwrap()
+        .event
+}
+
 fn series_with_attendees_json(fourth: &[&str], fourth_reminder: (bool, u32)) -> Value {
     let mut json = series_json();
     json["attendees"] = json!([
@@ -368,12 +375,7 @@ fn series_with_attendees_json(fourth: &[&str], fourth_reminder: (bool, u32)) -> 
 #[test]
 fn an_occurrence_with_the_series_attendees_and_reminder_is_no_edit_and_hashes_as_before() {
     // Same people (case, order and answers aside) and the same reminder: nothing of its own.
-    let event = event_from_graph(&series_with_attendees_json(
-        &["Bob@fabrikam.com", "ann@fabrikam.com"],
-        (true, 15),
-    ))
-    .unwrap()
-    .event;
+    let event = series_with_attendees(&["Bob@fabrikam.com", "ann@fabrikam.com"], (true, 15));
     assert_eq!(event.exceptions.len(), 1, "{:?}", event.exceptions);
     assert_eq!(event.exceptions[0].attendees, None);
     assert_eq!(event.exceptions[0].reminder_minutes, None);
@@ -393,12 +395,7 @@ fn an_occurrence_with_the_series_attendees_and_reminder_is_no_edit_and_hashes_as
 
 #[test]
 fn an_occurrences_own_attendees_and_reminder_make_it_an_exception_carrying_them() {
-    let event = event_from_graph(&series_with_attendees_json(
-        &["ann@fabrikam.com", "cat@fabrikam.com"],
-        (false, 0),
-    ))
-    .unwrap()
-    .event;
+    let event = series_with_attendees(&["ann@fabrikam.com", "cat@fabrikam.com"], (false, 0));
     assert_eq!(event.exceptions.len(), 2, "{:?}", event.exceptions);
     let fourth = &event.exceptions[1];
     assert_eq!(fourth.date, date(2026, 6, 4));
@@ -424,12 +421,7 @@ fn an_occurrences_own_attendees_and_reminder_make_it_an_exception_carrying_them(
     );
 
     // Each counts in the series' hash on its own; the master's PATCH never carries them.
-    let same = event_from_graph(&series_with_attendees_json(
-        &["ann@fabrikam.com", "bob@fabrikam.com"],
-        (true, 15),
-    ))
-    .unwrap()
-    .event;
+    let same = series_with_attendees(&["ann@fabrikam.com", "bob@fabrikam.com"], (true, 15));
     let mut only_attendees = event.clone();
     only_attendees.exceptions[1].reminder_minutes = None;
     let mut only_reminder = event.clone();
@@ -449,12 +441,7 @@ fn an_occurrences_own_attendees_and_reminder_make_it_an_exception_carrying_them(
 
 #[test]
 fn occurrence_attendees_and_reminders_go_to_odoo_and_come_back_with_the_same_hash() {
-    let event = event_from_graph(&series_with_attendees_json(
-        &["ann@fabrikam.com", "cat@fabrikam.com"],
-        (true, 60),
-    ))
-    .unwrap()
-    .event;
+    let event = series_with_attendees(&["ann@fabrikam.com", "cat@fabrikam.com"], (true, 60));
     let odoo = serde_json::to_value(OdooEvent::from_event(&event).unwrap()).unwrap();
     let exceptions = &odoo["recurrence"]["exceptions"];
     // The moved occurrence has the series' attendees and alarms: it says nothing of them.
@@ -498,12 +485,7 @@ fn occurrence_attendees_and_reminders_go_to_odoo_and_come_back_with_the_same_has
 /// with the master's is pinned by [`encoding_of_exceptions_is_pinned`], unchanged by them).
 #[test]
 fn encoding_of_occurrence_attendees_and_reminders_is_pinned() {
-    let event = event_from_graph(&series_with_attendees_json(
-        &["ann@fabrikam.com", "cat@fabrikam.com"],
-        (false, 0),
-    ))
-    .unwrap()
-    .event;
+    let event = series_with_attendees(&["ann@fabrikam.com", "cat@fabrikam.com"], (false, 0));
     assert_eq!(
         semantic_hash_hex(&event),
         "aef0ebccfd18a16149c66376ba3d29990550022a655141d712ad344d926b30d1"

@@ -65,6 +65,16 @@ class TestSyncExceptions(SeriesCase):
         """{day: occurrence} of the series' active occurrences, by the day each starts on."""
         return {event.start.date(): event for event in base.recurrence_id.calendar_event_ids}
 
+    def assert_one_occurrence_patch(self, base, third, mails, msg):
+        """``third``, edited on its own in Odoo, stays in ``base``'s series and the next run sends it as one PATCH of
+        that occurrence, mailing ``mails``."""
+        self.assertEqual(third.recurrence_id, base.recurrence_id)
+        self.emulator.clear_requests()
+        log = self.sync()
+        self.assertEqual(log.outlook_updated, 1, log.message)
+        self.assertEqual(self.mails(), mails, msg)
+        self.assertEqual(self.emulator.requests()["by_route"].get("PATCH /v1.0/me/events/{id}"), 1)
+
     def test_occurrence_moved_in_outlook_moves_in_odoo_and_the_series_stays(self):
         base = self.outlook_series()
         before = self.occurrences(base)
@@ -111,13 +121,9 @@ class TestSyncExceptions(SeriesCase):
                 "recurrence_update": "self_only",
             }
         )
-        self.assertEqual(third.recurrence_id, base.recurrence_id)
-
-        self.emulator.clear_requests()
-        log = self.sync()
-        self.assertEqual(log.outlook_updated, 1, log.message)
-        self.assertEqual(self.mails(), [("update", CAROL), ("update", DAVE)], "one update of that occurrence each")
-        self.assertEqual(self.emulator.requests()["by_route"].get("PATCH /v1.0/me/events/{id}"), 1)
+        self.assert_one_occurrence_patch(
+            base, third, [("update", CAROL), ("update", DAVE)], "one update of that occurrence each"
+        )
         instances = self.outlook_instances(master["id"])
         self.assertEqual(sorted(instances), self.days)
         self.assertEqual(instances[self.days[2]][:2], (later, "Standup (late)"))
@@ -211,13 +217,9 @@ class TestSyncExceptions(SeriesCase):
     def test_occurrence_body_edited_in_odoo_is_one_update_of_that_instance(self):
         base, master, third = self.synced_series_and_its_third()
         third.with_user(self.user_a).write({"description": "<p>Bring the demo</p>", "recurrence_update": "self_only"})
-        self.assertEqual(third.recurrence_id, base.recurrence_id)
-
-        self.emulator.clear_requests()
-        log = self.sync()
-        self.assertEqual(log.outlook_updated, 1, log.message)
-        self.assertEqual(self.mails(), [("update", CAROL), ("update", DAVE)], "one update of that occurrence each")
-        self.assertEqual(self.emulator.requests()["by_route"].get("PATCH /v1.0/me/events/{id}"), 1)
+        self.assert_one_occurrence_patch(
+            base, third, [("update", CAROL), ("update", DAVE)], "one update of that occurrence each"
+        )
         bodies = self.outlook_bodies(master["id"])
         self.assertEqual(sorted(bodies), self.days)
         for day, body in bodies.items():
@@ -232,13 +234,9 @@ class TestSyncExceptions(SeriesCase):
         erin = self.env["res.partner"].create({"name": "Erin", "email": ERIN})
         partners = self.user_a.partner_id | self.carol | erin
         third.with_user(self.user_a).write({"partner_ids": [(6, 0, partners.ids)], "recurrence_update": "self_only"})
-        self.assertEqual(third.recurrence_id, base.recurrence_id)
-
-        self.emulator.clear_requests()
-        log = self.sync()
-        self.assertEqual(log.outlook_updated, 1, log.message)
-        self.assertEqual(self.mails(), [("cancellation", DAVE), ("invitation", ERIN)], "of that occurrence, to them")
-        self.assertEqual(self.emulator.requests()["by_route"].get("PATCH /v1.0/me/events/{id}"), 1)
+        self.assert_one_occurrence_patch(
+            base, third, [("cancellation", DAVE), ("invitation", ERIN)], "of that occurrence, to them"
+        )
         people = self.outlook_people(master["id"])
         for day, (attendees, _reminder) in people.items():
             self.assertEqual(attendees, sorted([CAROL, ERIN] if day == self.days[2] else [CAROL, DAVE]), people)

@@ -85,6 +85,15 @@ impl Env {
         resp.json().await.unwrap()
     }
 
+    /// Empties the outbox, so that a test sees only the mails of what follows.
+    pub async fn clear_outbox(&self) {
+        self.http
+            .delete(self.url("/_emulator/outbox"))
+            .send()
+            .await
+            .unwrap();
+    }
+
     pub async fn outbox(&self) -> Vec<Value> {
         self.get_json("/_emulator/outbox").await["mails"]
             .as_array()

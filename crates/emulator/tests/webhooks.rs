@@ -176,6 +176,19 @@ async fn deliveries(env: &Env) -> Vec<Value> {
         .clone()
 }
 
+/// The delivery log once it holds at least `n` entries of `kind` (or after 5 s, whatever it holds).
+async fn deliveries_logged(env: &Env, kind: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = deliveries(env).await;
+        let logged = log.iter().filter(|d| d["kind"] == kind).count();
+        if logged >= n || Instant::now() > deadline {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn create_runs_the_validation_handshake_and_answers_201() {
     let env = Env::new();
@@ -541,7 +554,8 @@ async fn failed_deliveries_are_retried_then_given_up() {
         got.iter().all(|p| p == &got[0]),
         "each retry posts the same payload"
     );
-    let log = deliveries(&env).await;
+    // The hook has its third post before the emulator has logged that attempt's answer.
+    let log = deliveries_logged(&env, "notification", 3).await;
     let attempts: Vec<(u64, bool)> = log
         .iter()
         .filter(|d| d["kind"] == "notification")
